@@ -1,0 +1,21 @@
+export {
+  BackendUnavailableError,
+  type BackendUnavailableReason,
+} from './errors/backend-unavailable-error.js';
+export {
+  AUTO_ORDER,
+  describeBackend,
+  type InitBackendOptions,
+  initBackend,
+} from './init-backend.js';
+export { explainNodeImportFailure } from './providers/node.js';
+export type { ImportModule } from './providers/provider.js';
+export {
+  type AdapterInfo,
+  BACKEND_NAMES,
+  type BackendAttempt,
+  type BackendInfo,
+  type BackendName,
+  type BackendRequest,
+  type DeviceKind,
+} from './types.js';

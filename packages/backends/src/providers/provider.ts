@@ -1,0 +1,32 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { AdapterInfo, BackendName, DeviceKind } from '../types.js';
+
+/** Loads a module by name. Swappable so tests can stand in for optional packages. */
+export type ImportModule = (specifier: string) => Promise<unknown>;
+
+/** What a provider reports after activating its backend. */
+export interface ActivatedBackend {
+  tfBackend: string;
+  device: DeviceKind;
+  threads: number;
+  simd: boolean;
+  adapter?: AdapterInfo;
+  patches: string[];
+}
+
+/** Context handed to every provider. */
+export interface ProviderContext {
+  tf: typeof tf;
+  importModule: ImportModule;
+  /** Allow software WebGPU adapters (SwiftShader). */
+  allowSoftwareAdapter: boolean;
+}
+
+/** One backend: how to load and activate it. */
+export interface BackendProvider {
+  name: BackendName;
+  /** Environments where it can run at all. */
+  runsIn: 'node' | 'browser' | 'both';
+  /** Activates the backend or throws a `BackendUnavailableError`. */
+  activate(context: ProviderContext): Promise<ActivatedBackend>;
+}

@@ -1,0 +1,50 @@
+/** Backends that {@link initBackend} can activate. */
+export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
+
+/** A concrete backend. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** A backend, or `'auto'` for the fastest one available. */
+export type BackendRequest = BackendName | 'auto';
+
+/** What kind of device does the arithmetic. */
+export type DeviceKind = 'gpu' | 'cpu' | 'software-gpu';
+
+/** A WebGPU adapter, as reported by `GPUAdapter.info`. */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** True for CPU implementations of WebGPU, such as SwiftShader. */
+  isSoftware: boolean;
+}
+
+/** One backend that `'auto'` tried, and what happened. */
+export interface BackendAttempt {
+  backend: BackendName;
+  ok: boolean;
+  /** Why it was skipped, or `'selected'`. */
+  reason: string;
+}
+
+/** The backend that {@link initBackend} activated. */
+export interface BackendInfo {
+  /** The backend that was activated. */
+  name: BackendName;
+  /** The name tfjs reports (`tf.getBackend()`), e.g. `tensorflow` for node. */
+  tfBackend: string;
+  device: DeviceKind;
+  /** Threads used for compute (1 for single-threaded wasm and cpu). */
+  threads: number;
+  /** Whether SIMD is in use (wasm only; false elsewhere). */
+  simd: boolean;
+  /** WebGPU adapter details. */
+  adapter?: AdapterInfo;
+  /** Kernel patches and overrides active on this backend, by name. */
+  patches: string[];
+  /** Why this backend was chosen, in a sentence for logs. */
+  reason: string;
+  /** For `'auto'`: every backend considered, in order. */
+  attempts: BackendAttempt[];
+}

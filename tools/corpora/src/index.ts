@@ -1,0 +1,7 @@
+export {
+  type BrownDocument,
+  brownCorpusDir,
+  brownTaggedToText,
+  loadBrownCorpus,
+  loadBrownCorpusText,
+} from './brown.js';
