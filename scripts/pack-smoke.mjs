@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+// Packaging smoke test: proves `pnpm add @gpt2/<name>` works for a third party.
+// Packs every publishable @gpt2/* package, installs the tarballs into a fresh
+// project outside the workspace, imports each package at run time and
+// type-checks a consumer file against the published .d.ts files.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'gpt2-pack-'));
+const tarballs = join(work, 'tarballs');
+const consumer = join(work, 'consumer');
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+
+let failed = false;
+try {
+  const packages = readdirSync(join(root, 'packages'))
+    .map((dir) => ({
+      dir: join(root, 'packages', dir),
+      json: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
+    }))
+    .filter((p) => !p.json.private);
+  const files = {};
+  for (const p of packages) {
+    const out = run('pnpm', ['pack', '--pack-destination', tarballs], p.dir)
+      .trim()
+      .split('\n')
+      .pop();
+    files[p.json.name] = out.startsWith('/') ? out : join(tarballs, out);
+    run('npx', ['--no-install', 'publint', '--strict'], p.dir);
+    console.log(`packed ${p.json.name}@${p.json.version} (publint clean)`);
+  }
+  const fileSpecs = Object.fromEntries(
+    Object.entries(files).map(([name, f]) => [name, `file:${f}`]),
+  );
+  mkdirSync(consumer, { recursive: true });
+  writeFileSync(
+    join(consumer, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'gpt2-consumer',
+        private: true,
+        type: 'module',
+        dependencies: { ...fileSpecs, '@tensorflow/tfjs-core': '4.22.0' },
+        devDependencies: { typescript: '5.9.3', '@types/node': '20.19.9' },
+        overrides: fileSpecs,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log('installing the tarballs into a fresh project (npm)…');
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+    consumer,
+  );
+
+  const names = Object.keys(files);
+  // Runtime: every package imports under plain Node ESM, with no workspace paths.
+  writeFileSync(
+    join(consumer, 'runtime.mjs'),
+    names
+      .map(
+        (n, i) =>
+          `import * as m${i} from '${n}';\nif (Object.keys(m${i}).length === 0) throw new Error('${n} exports nothing');`,
+      )
+      .join('\n') +
+      "\nconst { initBackend } = await import('@gpt2/backends');\nconst info = await initBackend('cpu');\nconsole.log('runtime imports ok; backend', info.name);\n",
+  );
+  process.stdout.write(run('node', ['runtime.mjs'], consumer));
+  // Types: a consumer file type-checks against the published declarations.
+  writeFileSync(
+    join(consumer, 'consumer.ts'),
+    names.map((n, i) => `import * as m${i} from '${n}';`).join('\n') +
+      `\nimport { initBackend, type BackendInfo } from '@gpt2/backends';\nconst info: BackendInfo = await initBackend('cpu');\nexport const used = [${names.map((_, i) => `m${i}`).join(', ')}, info];\n`,
+  );
+  writeFileSync(
+    join(consumer, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        noEmit: true,
+        types: ['node', 'long'],
+        skipLibCheck: false,
+        lib: ['ES2022', 'DOM'],
+      },
+      files: ['consumer.ts'],
+    }),
+  );
+  run('npx', ['--no-install', 'tsc', '-p', '.'], consumer);
+  console.log(`type-check ok for ${names.length} packages`);
+  console.log(`pack smoke: ${names.length} passed, 0 failed`);
+} catch (error) {
+  failed = true;
+  console.error(`pack smoke failed: ${error.message}\n${error.stdout ?? ''}`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
