@@ -1,2 +1,40 @@
+/**
+ * @gpt2/model: GPT-2 in tfjs-core. Config and presets (HF-compatible),
+ * parameter and FLOP counts, the model with GPT-2 initialisation, loss, and a
+ * KV cache for incremental decoding. Brings no backend: call `initBackend`
+ * from `@gpt2/backends` (or set one yourself) first.
+ */
+export {
+  DEFAULT_PRESET,
+  type GPT2Config,
+  type PositionEmbedding,
+  type ResolveConfigOptions,
+  resolveConfig,
+  validateConfig,
+} from './config.js';
+export {
+  countParameters,
+  DEFAULT_FLOPS_TRAINING,
+  type FlopsPerTokenOptions,
+  flopsPerToken,
+} from './count.js';
+export { ConfigError } from './errors/config-error.js';
+export { ContextLengthError } from './errors/context-length-error.js';
+export { TokenIdError } from './errors/token-id-error.js';
+export { configFromHF, configToHF } from './hf-config.js';
+export type { TokenIds } from './inputs.js';
+export { KVCache, type KVCacheOptions } from './kv-cache.js';
+export { type CrossEntropyOptions, crossEntropy, DEFAULT_IGNORE_INDEX } from './loss.js';
+export {
+  DEFAULT_SEED,
+  type ForwardOptions,
+  type GPT2Init,
+  GPT2Model,
+  type GPT2ModelOptions,
+  type LossOptions,
+} from './model.js';
+export { PRESETS, type PresetName } from './presets.js';
+export * from './weights/index.js';
+
 /** Package version, kept in step with package.json by changesets. */
 export const VERSION = '0.1.0';

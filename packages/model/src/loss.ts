@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { type TokenIds, toTokenTensor } from './inputs.js';
+
+/** Options for {@link crossEntropy} (and `GPT2Model.loss`). */
+export interface CrossEntropyOptions {
+  /** Targets equal to this are left out of the mean. Default: {@link DEFAULT_IGNORE_INDEX}. */
+  ignoreIndex?: number;
+  /**
+   * Label smoothing ε in [0, 1], as PyTorch's `F.cross_entropy(label_smoothing=ε)`:
+   * (1 − ε)·nll + ε·mean over the vocabulary of −log p. Default: 0.
+   */
+  labelSmoothing?: number;
+}
+
+/** Default {@link CrossEntropyOptions.ignoreIndex}: -1 (PyTorch uses -100; nanoGPT uses -1). */
+export const DEFAULT_IGNORE_INDEX = -1;
+
+/**
+ * Mean cross-entropy of `logits` [B, T, V] against integer `targets` [B, T],
+ * over the targets that are not `ignoreIndex` (0 when all are ignored, where
+ * PyTorch returns NaN). Uses logSoftmax, never log(softmax).
+ *
+ * The target log-probabilities are picked with `gather` on the flattened
+ * [B·T·V] log-probabilities at row·V + target, rather than a one-hot product:
+ * gather's gradient (a segment sum) works on every backend and costs O(B·T),
+ * and wasm's OneHot kernel is broken for float32.
+ *
+ * @throws TokenIdError for targets outside [0, V) other than `ignoreIndex`;
+ *   RangeError for a shape mismatch or a bad option.
+ */
+export function crossEntropy(
+  logits: tf.Tensor3D,
+  targets: TokenIds,
+  options: CrossEntropyOptions = {},
+): tf.Scalar {
+  const ignoreIndex = options.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
+  const epsilon = options.labelSmoothing ?? 0;
+  if (!Number.isInteger(ignoreIndex)) {
+    throw new RangeError(`ignoreIndex must be an integer, got ${ignoreIndex}.`);
+  }
+  if (typeof epsilon !== 'number' || !(epsilon >= 0 && epsilon <= 1)) {
+    throw new RangeError(`labelSmoothing must be in [0, 1], got ${epsilon}.`);
+  }
+  const [B, T, V] = logits.shape;
+  return tf.tidy(() => {
+    const y = toTokenTensor(targets, { input: 'targets', vocabSize: V, allowed: ignoreIndex });
+    if (y.shape[0] !== B || y.shape[1] !== T) {
+      throw new RangeError(
+        `targets have shape [${y.shape}], logits [${logits.shape}]: need [${B}, ${T}].`,
+      );
+    }
+    const N = B * T;
+    const logp = tf.logSoftmax(tf.reshape(logits, [N, V])); // [N, V]
+    const flatTargets = tf.reshape(y, [N]); // [N]
+    const keep = tf.notEqual(flatTargets, ignoreIndex); // [N] bool
+    const safeTargets = tf.where(keep, flatTargets, tf.zerosLike(flatTargets)); // [N]
+    const rowStarts = tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')); // [N]
+    const picked = tf.gather(tf.reshape(logp, [N * V]), tf.add(rowStarts, safeTargets)); // [N]
+    let perToken = tf.neg(picked); // [N] nll
+    if (epsilon > 0) {
+      const smooth = tf.neg(tf.mean(logp, -1)); // [N] mean over the vocabulary of -log p
+      perToken = tf.add(tf.mul(perToken, 1 - epsilon), tf.mul(smooth, epsilon)); // [N]
+    }
+    const weights = tf.cast(keep, 'float32'); // [N]
+    const count = tf.maximum(tf.sum(weights), 1);
+    return tf.div(tf.sum(tf.mul(perToken, weights)), count) as tf.Scalar;
+  });
+}

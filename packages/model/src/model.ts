@@ -1,0 +1,377 @@
+/**
+ * GPT-2 (Radford et al. 2019) in tfjs-core, after nanoGPT's model.py: built
+ * bottom-up, LayerNorm → CausalSelfAttention → MLP → Block → GPT2Model.
+ *
+ * Parameters carry Hugging Face's names (without the `transformer.` prefix)
+ * and its Conv1D layout, weight [in, out], so x @ W needs no transpose and
+ * importing an HF checkpoint is an identity map.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type GPT2Config, validateConfig } from './config.js';
+import { ContextLengthError } from './errors/context-length-error.js';
+import { type TokenIds, toTokenTensor } from './inputs.js';
+import { KVCache } from './kv-cache.js';
+import { type CrossEntropyOptions, crossEntropy } from './loss.js';
+import { gelu } from './ops/gelu.js';
+import { matMulTransposedWeight, matMulWeight } from './ops/linear.js';
+import { fillNormal, hashSeed } from './random.js';
+import { sinusoidalTable } from './sinusoidal.js';
+
+/** How a new parameter is filled. */
+type Init = { std: number } | 'zeros' | 'ones';
+
+/** Creates and registers parameters, in creation order (which is HF's order). */
+type ParameterFactory = (name: string, shape: number[], init: Init) => tf.Variable;
+
+/** What every layer's forward pass needs besides its input. */
+interface ForwardContext {
+  /** Dropout when training, identity otherwise. */
+  dropout: <T extends tf.Tensor>(x: T, rate: number) => T;
+  /** Additive causal mask [T, Tk] (0 or -1e9), absent when T = 1. */
+  mask: tf.Tensor2D | undefined;
+  cache: KVCache | undefined;
+}
+
+/** x @ W + b for x [N, in], W [in, out] (HF Conv1D). */
+function linear(x: tf.Tensor2D, weight: tf.Variable, bias: tf.Variable | undefined): tf.Tensor2D {
+  const y = matMulWeight(x, weight as tf.Tensor2D); // [N, out]
+  return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
+}
+
+class LayerNorm {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | undefined;
+
+  constructor(param: ParameterFactory, prefix: string, config: GPT2Config) {
+    this.weight = param(`${prefix}.weight`, [config.nEmbd], 'ones');
+    this.bias = config.bias ? param(`${prefix}.bias`, [config.nEmbd], 'zeros') : undefined;
+    this.epsilon = config.layerNormEpsilon;
+  }
+
+  private readonly epsilon: number;
+
+  forward(x: tf.Tensor3D): tf.Tensor3D {
+    const { mean, variance } = tf.moments(x, -1, true); // [B, T, 1] each
+    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon))); // [B, T, C]
+    const scaled = tf.mul(normed, this.weight); // [B, T, C]
+    return (this.bias ? tf.add(scaled, this.bias) : scaled) as tf.Tensor3D;
+  }
+}
+
+class CausalSelfAttention {
+  readonly cAttnWeight: tf.Variable;
+  readonly cAttnBias: tf.Variable | undefined;
+  readonly cProjWeight: tf.Variable;
+  readonly cProjBias: tf.Variable | undefined;
+
+  constructor(
+    param: ParameterFactory,
+    prefix: string,
+    private readonly config: GPT2Config,
+    private readonly layer: number,
+  ) {
+    const C = config.nEmbd;
+    // GPT-2 §2.3: residual-branch output weights are scaled by 1/√N at init,
+    // N = 2·n_layer residual layers (HF GPT2PreTrainedModel._init_weights).
+    const residualStd = 0.02 / Math.sqrt(2 * config.nLayer);
+    this.cAttnWeight = param(`${prefix}.c_attn.weight`, [C, 3 * C], { std: 0.02 });
+    this.cAttnBias = config.bias ? param(`${prefix}.c_attn.bias`, [3 * C], 'zeros') : undefined;
+    this.cProjWeight = param(`${prefix}.c_proj.weight`, [C, C], { std: residualStd });
+    this.cProjBias = config.bias ? param(`${prefix}.c_proj.bias`, [C], 'zeros') : undefined;
+  }
+
+  forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
+    const [B, T, C] = x.shape;
+    const nh = this.config.nHead;
+    const hd = C / nh;
+    const qkv = linear(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.cAttnWeight, this.cAttnBias); // [B*T, 3C]
+    const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [B*T, C] each
+    const heads = (t: tf.Tensor2D) =>
+      tf.transpose(tf.reshape(t, [B, T, nh, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hd]
+    let keys = heads(k); // [B, nh, T, hd]
+    let values = heads(v); // [B, nh, T, hd]
+    if (context.cache) {
+      ({ k: keys, v: values } = context.cache.append(this.layer, keys, values)); // [B, nh, Tk, hd]
+    }
+    let att = tf.mul(tf.matMul(heads(q), keys, false, true), 1 / Math.sqrt(hd)); // [B, nh, T, Tk]
+    if (context.mask) att = tf.add(att, context.mask); // [B, nh, T, Tk]
+    att = context.dropout(tf.softmax(att), this.config.attnPdrop); // [B, nh, T, Tk]
+    const y = tf.matMul(att, values); // [B, nh, T, hd]
+    const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // [B*T, C]
+    const out = linear(merged, this.cProjWeight, this.cProjBias); // [B*T, C]
+    return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
+  }
+}
+
+class MLP {
+  readonly cFcWeight: tf.Variable;
+  readonly cFcBias: tf.Variable | undefined;
+  readonly cProjWeight: tf.Variable;
+  readonly cProjBias: tf.Variable | undefined;
+
+  constructor(
+    param: ParameterFactory,
+    prefix: string,
+    private readonly config: GPT2Config,
+  ) {
+    const C = config.nEmbd;
+    const residualStd = 0.02 / Math.sqrt(2 * config.nLayer); // see CausalSelfAttention
+    this.cFcWeight = param(`${prefix}.c_fc.weight`, [C, 4 * C], { std: 0.02 });
+    this.cFcBias = config.bias ? param(`${prefix}.c_fc.bias`, [4 * C], 'zeros') : undefined;
+    this.cProjWeight = param(`${prefix}.c_proj.weight`, [4 * C, C], { std: residualStd });
+    this.cProjBias = config.bias ? param(`${prefix}.c_proj.bias`, [C], 'zeros') : undefined;
+  }
+
+  forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
+    const [B, T, C] = x.shape;
+    const h = gelu(linear(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.cFcWeight, this.cFcBias)); // [B*T, 4C]
+    const out = linear(h, this.cProjWeight, this.cProjBias); // [B*T, C]
+    return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
+  }
+}
+
+class Block {
+  readonly ln1: LayerNorm;
+  readonly attn: CausalSelfAttention;
+  readonly ln2: LayerNorm;
+  readonly mlp: MLP;
+
+  constructor(param: ParameterFactory, config: GPT2Config, layer: number) {
+    this.ln1 = new LayerNorm(param, `h.${layer}.ln_1`, config);
+    this.attn = new CausalSelfAttention(param, `h.${layer}.attn`, config, layer);
+    this.ln2 = new LayerNorm(param, `h.${layer}.ln_2`, config);
+    this.mlp = new MLP(param, `h.${layer}.mlp`, config);
+  }
+
+  /** Pre-LayerNorm residual block (GPT-2 §2.3). */
+  forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
+    x = tf.add(x, this.attn.forward(this.ln1.forward(x), context)); // [B, T, C]
+    return tf.add(x, this.mlp.forward(this.ln2.forward(x), context)); // [B, T, C]
+  }
+}
+
+/** How {@link GPT2Model.create} fills the parameters. */
+export type GPT2Init = 'gpt2' | 'zeros';
+
+/** Options for {@link GPT2Model.create}. */
+export interface GPT2ModelOptions {
+  /** Seed for the initial weights and for dropout. Default: {@link DEFAULT_SEED}. */
+  seed?: number;
+  /**
+   * `'gpt2'`: GPT-2's initialisation (N(0, 0.02), scaled residual
+   * projections, zero biases, unit LayerNorm). `'zeros'`: skip the random
+   * numbers, for a model whose weights are loaded next. Default: `'gpt2'`.
+   */
+  init?: GPT2Init;
+}
+
+/** Options for {@link GPT2Model.forward}. */
+export interface ForwardOptions {
+  /** Apply dropout. Default: false. */
+  training?: boolean;
+  /**
+   * Past keys and values: `ids` are then the new tokens only, positions
+   * continue from `cache.length`, and the cache is extended in place.
+   * Default: none (a full forward pass from position 0).
+   */
+  cache?: KVCache;
+}
+
+/** Options for {@link GPT2Model.loss}. */
+export interface LossOptions extends CrossEntropyOptions {
+  /** Apply dropout. Default: false. */
+  training?: boolean;
+}
+
+/** Default {@link GPT2ModelOptions.seed} (nanoGPT's). */
+export const DEFAULT_SEED = 1337;
+
+// Additive mask value for future positions. Large and finite, so that
+// (-1e9) - max stays finite in softmax and no 0·∞ NaN reaches the gradient;
+// in float16 it becomes -∞, which is still safe because every row keeps its
+// diagonal unmasked.
+const MASKED = -1e9;
+
+let modelCount = 0;
+
+/** GPT-2 language model: token ids [B, T] → next-token logits [B, T, V]. */
+export class GPT2Model {
+  readonly config: GPT2Config;
+  readonly #parameters = new Map<string, tf.Variable>();
+  readonly #wte: tf.Variable;
+  readonly #wpe: tf.Variable | undefined;
+  readonly #blocks: Block[] = [];
+  readonly #lnF: LayerNorm;
+  readonly #lmHead: tf.Variable | undefined;
+  readonly #seed: number;
+  #dropoutCalls = 0;
+  #sinusoid: tf.Tensor2D | undefined;
+  #causalMask: tf.Tensor2D | undefined;
+  #disposed = false;
+
+  private constructor(config: GPT2Config, options: GPT2ModelOptions) {
+    this.config = Object.freeze({ ...validateConfig(config) });
+    const seed = options.seed ?? DEFAULT_SEED;
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}.`);
+    const init = options.init ?? 'gpt2';
+    if (init !== 'gpt2' && init !== 'zeros') {
+      throw new RangeError(`init must be 'gpt2' or 'zeros', got ${String(init)}.`);
+    }
+    this.#seed = seed;
+    const scope = `gpt2_${modelCount++}`; // tfjs variable names are global
+    const param: ParameterFactory = (name, shape, how) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = new Float32Array(size);
+      if (how === 'ones') values.fill(1);
+      // Each tensor draws from its own stream, keyed by its name: the same
+      // seed gives the same wte whatever the depth, on every backend.
+      else if (how !== 'zeros' && init === 'gpt2')
+        fillNormal(values, how.std, hashSeed(seed, name));
+      const initial = tf.tensor(values, shape, 'float32');
+      const variable = tf.variable(initial, true, `${scope}/${name}`);
+      initial.dispose(); // the variable holds its own reference to the data
+      this.#parameters.set(name, variable);
+      return variable;
+    };
+    const { vocabSize: V, nPositions: P, nEmbd: C } = this.config;
+    // HF and nanoGPT initialise both embeddings with N(0, 0.02).
+    this.#wte = param('wte.weight', [V, C], { std: 0.02 });
+    if (this.config.positionEmbedding === 'learned') {
+      this.#wpe = param('wpe.weight', [P, C], { std: 0.02 });
+    }
+    for (let layer = 0; layer < this.config.nLayer; layer++) {
+      this.#blocks.push(new Block(param, this.config, layer));
+    }
+    this.#lnF = new LayerNorm(param, 'ln_f', this.config);
+    if (!this.config.tieWordEmbeddings) {
+      this.#lmHead = param('lm_head.weight', [V, C], { std: 0.02 });
+    }
+  }
+
+  /** A new model with GPT-2's initialisation, deterministic in `options.seed`. */
+  static create(config: GPT2Config, options: GPT2ModelOptions = {}): GPT2Model {
+    return new GPT2Model(config, options);
+  }
+
+  /**
+   * Trainable variables keyed by HF GPT-2 names without the `transformer.`
+   * prefix, in HF's order, Conv1D layout [in, out]: `wte.weight` [V, C],
+   * `wpe.weight` [P, C] (learned positions only), `h.{i}.ln_1.weight|bias`,
+   * `h.{i}.attn.c_attn.weight` [C, 3C], `h.{i}.attn.c_proj.weight` [C, C],
+   * `h.{i}.ln_2.*`, `h.{i}.mlp.c_fc.weight` [C, 4C], `h.{i}.mlp.c_proj.weight`
+   * [4C, C], their biases (when `config.bias`), `ln_f.*`, and `lm_head.weight`
+   * [V, C] only when embeddings are untied. A new Map each call.
+   */
+  parameters(): Map<string, tf.Variable> {
+    this.#assertLive();
+    return new Map(this.#parameters);
+  }
+
+  /** A KV cache for incremental decoding of `batchSize` sequences. */
+  createKVCache(batchSize: number): KVCache {
+    return new KVCache({
+      nLayer: this.config.nLayer,
+      batchSize,
+      nPositions: this.config.nPositions,
+    });
+  }
+
+  /**
+   * Next-token logits, float32 [B, T, V], for int32 token ids [B, T].
+   *
+   * @throws TokenIdError, TypeError or RangeError for bad ids;
+   *   ContextLengthError when cached + new positions exceed `nPositions`.
+   */
+  forward(ids: TokenIds, options: ForwardOptions = {}): tf.Tensor3D {
+    this.#assertLive();
+    const { cache, training = false } = options;
+    const { vocabSize: V, nPositions: P, nEmbd: C } = this.config;
+    if (cache !== undefined) this.#checkCache(cache);
+    return tf.tidy(() => {
+      const idx = toTokenTensor(ids, { input: 'ids', vocabSize: V });
+      const [B, T] = idx.shape;
+      const start = cache?.length ?? 0;
+      if (start + T > P)
+        throw new ContextLengthError({ length: start + T, nPositions: P, cached: start });
+      if (cache && B !== cache.batchSize) {
+        throw new RangeError(`ids have batch size ${B}, the KV cache ${cache.batchSize}.`);
+      }
+      const context: ForwardContext = {
+        dropout: (x, rate) => (training && rate > 0 ? this.#dropout(x, rate) : x),
+        mask: T > 1 ? tf.slice(this.#mask(), [start, 0], [T, start + T]) : undefined, // [T, Tk]
+        cache,
+      };
+      const tok = tf.reshape(tf.gather(this.#wte, tf.reshape(idx, [B * T])), [B, T, C]); // [B, T, C]
+      const pos = tf.slice(this.#positions(), [start, 0], [T, C]); // [T, C]
+      let x = context.dropout(tf.add(tok, pos), this.config.embdPdrop) as tf.Tensor3D; // [B, T, C]
+      for (const block of this.#blocks) x = block.forward(x, context); // [B, T, C]
+      x = this.#lnF.forward(x); // [B, T, C]
+      // Weight tying (Press & Wolf 2017; GPT-2): the output projection is the
+      // token embedding, logits = x @ wte^T.
+      const head = this.#lmHead ?? this.#wte;
+      const logits = matMulTransposedWeight(tf.reshape(x, [B * T, C]), head as tf.Tensor2D); // [B*T, V]
+      cache?.advance(T);
+      return tf.reshape(logits, [B, T, V]) as tf.Tensor3D; // [B, T, V]
+    });
+  }
+
+  /**
+   * Mean cross-entropy of the next-token predictions for `ids` against
+   * `targets` (both [B, T]), over targets that are not `ignoreIndex`.
+   */
+  loss(ids: TokenIds, targets: TokenIds, options: LossOptions = {}): tf.Scalar {
+    return tf.tidy(() =>
+      crossEntropy(this.forward(ids, { training: options.training ?? false }), targets, options),
+    );
+  }
+
+  /** Release every parameter and cached constant. */
+  dispose(): void {
+    if (this.#disposed) return;
+    for (const variable of this.#parameters.values()) variable.dispose();
+    this.#parameters.clear();
+    this.#sinusoid?.dispose();
+    this.#causalMask?.dispose();
+    this.#disposed = true;
+  }
+
+  /** The position table: learned wpe, or the constant sinusoid [P, C]. */
+  #positions(): tf.Tensor2D {
+    if (this.#wpe) return this.#wpe as tf.Tensor2D;
+    const { nPositions: P, nEmbd: C } = this.config;
+    this.#sinusoid ??= tf.keep(tf.tensor2d(sinusoidalTable(P, C), [P, C]));
+    return this.#sinusoid;
+  }
+
+  /**
+   * The additive causal mask for all positions, [P, P]: 0 where key j ≤ query
+   * i, -1e9 above the diagonal. Built once from constants (the gradient of
+   * tf.linalg.bandPart throws) and sliced per call to [T, start + T].
+   */
+  #mask(): tf.Tensor2D {
+    if (!this.#causalMask) {
+      const P = this.config.nPositions;
+      const values = new Float32Array(P * P);
+      for (let i = 0; i < P; i++) values.fill(MASKED, i * P + i + 1, (i + 1) * P);
+      this.#causalMask = tf.keep(tf.tensor2d(values, [P, P]));
+    }
+    return this.#causalMask;
+  }
+
+  #dropout<T extends tf.Tensor>(x: T, rate: number): T {
+    // A fresh, reproducible seed per call: same model seed, same masks.
+    const seed = hashSeed(this.#seed, `dropout:${this.#dropoutCalls++}`);
+    return tf.dropout(x, rate, undefined, seed) as T;
+  }
+
+  #checkCache(cache: KVCache): void {
+    if (!(cache instanceof KVCache) || cache.nLayer !== this.config.nLayer) {
+      throw new TypeError('options.cache must be a KVCache from this model (model.createKVCache).');
+    }
+    if (cache.isDisposed) throw new Error('options.cache was disposed.');
+  }
+
+  #assertLive(): void {
+    if (this.#disposed) throw new Error('GPT2Model: used after dispose().');
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Node-only weights I/O (`@gpt2/model/node`): files and Hugging Face-style
+ * model folders, read and written tensor by tensor through file handles.
+ */
+export { type FileSink, type OpenFileSink, openFileSink } from './atomic-write.js';
+export { fileReader } from './file-reader.js';
+export {
+  CONFIG_FILE,
+  type LoadModelFolderOptions,
+  type LoadWeightsFromFileOptions,
+  loadModelFolder,
+  loadWeightsFromFile,
+  type SaveModelFolderOptions,
+  saveModelFolder,
+  WEIGHTS_FILE,
+} from './model-folder.js';

@@ -1,0 +1,124 @@
+/**
+ * PyTorch parity: the fixture weights (tools/reference/make_fixtures.py, an
+ * independent nanoGPT-style GPT-2) give the same logits, loss and gradients
+ * here as in PyTorch, on the cpu and wasm backends.
+ *
+ * Error measure for tensors: max|ours - torch| / max|torch| over the whole
+ * tensor (a relative error scaled by the tensor's largest magnitude, so that
+ * entries near zero do not blow it up). Scalars: |ours - torch| / |torch|.
+ * The reference values were computed in float64 from the float32 weights.
+ */
+import { readFileSync } from 'node:fs';
+import { initBackend } from '@gpt2/backends';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFromHF } from './hf-config.js';
+import { GPT2Model } from './model.js';
+import { loadWeights } from './weights/load-weights.js';
+import { readSafetensors, type SafetensorsTensor } from './weights/safetensors.js';
+
+const FIXTURES = new URL('./__fixtures__/', import.meta.url);
+const config = configFromHF(JSON.parse(readFileSync(new URL('config.json', FIXTURES), 'utf8')));
+const weights = readFileSync(new URL('reference-model.safetensors', FIXTURES));
+const io = readSafetensors(readFileSync(new URL('reference-io.safetensors', FIXTURES))).tensors;
+
+/** Tolerances (see the file comment for the measure). */
+const LOGITS_TOLERANCE = 1e-4;
+const LOSS_TOLERANCE = 1e-5;
+const GRADIENT_TOLERANCE = 1e-3;
+
+function reference(name: string): SafetensorsTensor {
+  const tensor = io.get(name);
+  if (!tensor) throw new Error(`reference-io.safetensors has no ${name}`);
+  return tensor;
+}
+
+function asIds(name: string): tf.Tensor2D {
+  const { shape, data } = reference(name);
+  return tf.tensor2d(data as Int32Array, shape as [number, number], 'int32');
+}
+
+/** max|a - b| / max|b|. */
+function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return diff / scale;
+}
+
+const measured: string[] = [];
+afterAll(() => console.log(`PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
+
+describe.each(['cpu', 'wasm'] as const)('PyTorch parity on %s', (backend) => {
+  let model: GPT2Model;
+  let ids: tf.Tensor2D;
+  let targets: tf.Tensor2D;
+
+  beforeAll(async () => {
+    await initBackend(backend);
+    expect(tf.getBackend()).toBe(backend);
+    model = GPT2Model.create(config, { init: 'zeros' });
+    await loadWeights(model, weights, { name: 'reference-model.safetensors' });
+    ids = asIds('ids');
+    targets = asIds('targets');
+  });
+
+  afterAll(() => {
+    model.dispose();
+    tf.dispose([ids, targets]);
+  });
+
+  it('logits and losses match', async () => {
+    const logits = model.forward(ids);
+    expect(logits.shape).toEqual(reference('logits').shape);
+    const logitsError = scaledError(await logits.data(), reference('logits').data);
+    logits.dispose();
+
+    const loss = model.loss(ids, targets);
+    const lossValue = (await loss.data())[0]!;
+    loss.dispose();
+    const expectedLoss = reference('loss.f64').data[0]!;
+    const lossError = Math.abs(lossValue - expectedLoss) / Math.abs(expectedLoss);
+
+    const masked = asIds('targets_masked');
+    const maskedLoss = model.loss(ids, masked, { ignoreIndex: -1 });
+    const maskedValue = (await maskedLoss.data())[0]!;
+    tf.dispose([masked, maskedLoss]);
+    const expectedMasked = reference('loss_masked.f64').data[0]!;
+    const maskedError = Math.abs(maskedValue - expectedMasked) / Math.abs(expectedMasked);
+
+    measured.push(
+      `  ${backend}: logits ${logitsError.toExponential(2)}, loss ${lossError.toExponential(2)}, ` +
+        `masked loss ${maskedError.toExponential(2)}`,
+    );
+    expect(logitsError).toBeLessThanOrEqual(LOGITS_TOLERANCE);
+    expect(lossError).toBeLessThanOrEqual(LOSS_TOLERANCE);
+    expect(maskedError).toBeLessThanOrEqual(LOSS_TOLERANCE);
+  });
+
+  it('every parameter gradient matches, without leaks', async () => {
+    const before = tf.memory().numTensors;
+    const parameters = model.parameters();
+    const { value, grads } = tf.variableGrads(
+      () => model.loss(ids, targets),
+      [...parameters.values()],
+    );
+    let worst = { name: '', error: 0 };
+    for (const [name, variable] of parameters) {
+      const grad = grads[variable.name];
+      expect(grad, `gradient of ${name}`).toBeDefined();
+      const expected = reference(`grad.${name}`);
+      expect(grad!.shape, name).toEqual(expected.shape);
+      const error = scaledError(await grad!.data(), expected.data);
+      if (error > worst.error) worst = { name, error };
+      expect(error, `gradient of ${name}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+    }
+    measured.push(`  ${backend}: worst gradient ${worst.error.toExponential(2)} (${worst.name})`);
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
