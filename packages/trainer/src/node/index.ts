@@ -1,0 +1,6 @@
+export {
+  type CheckpointFileSystem,
+  createNodeCheckpointStore,
+  NODE_FILE_SYSTEM,
+  type NodeCheckpointStoreOptions,
+} from './node-checkpoint-store.js';
