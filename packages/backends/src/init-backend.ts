@@ -28,7 +28,29 @@ export interface InitBackendOptions {
    * name. Default: native `import()`. Tests and custom bundles replace it.
    */
   importModule?: ImportModule;
-  /** Environment variables to read `GPT2_BACKEND` from. Default: `process.env` in Node. */
+  /**
+   * Replace slow stock kernels with the faster overrides of this package
+   * (wasm: `BatchMatMul` and `Sum` on XNNPACK's fast path). They are checked
+   * against the backend's internals at init and left out, with one warning,
+   * when those do not match. Default: true, unless `GPT2_KERNEL_OVERRIDES=0`.
+   */
+  kernelOverrides?: boolean;
+  /**
+   * In Node, let the optional native addon (OpenBLAS `sgemm` on the wasm
+   * heap) serve the wasm overrides when it is built; otherwise they run on
+   * XNNPACK, and one line says how to build it. Default: true, unless
+   * `GPT2_NATIVE_BLAS=0`.
+   */
+  nativeBlas?: boolean;
+  /**
+   * Threads for the native BLAS kernel. Default: `GPT2_BLAS_THREADS` when
+   * set, else OpenBLAS's own default (`OPENBLAS_NUM_THREADS`, or every core).
+   */
+  blasThreads?: number;
+  /**
+   * Environment variables to read `GPT2_BACKEND`, `GPT2_KERNEL_OVERRIDES`,
+   * `GPT2_NATIVE_BLAS` and `GPT2_BLAS_THREADS` from. Default: `process.env` in Node.
+   */
   env?: Record<string, string | undefined>;
 }
 
@@ -92,6 +114,11 @@ export async function initBackend(
     ? parseRequest(override, 'GPT2_BACKEND')
     : parseRequest(request, 'the request');
   await registerGradients();
+  const blasThreads =
+    options.blasThreads ?? (env.GPT2_BLAS_THREADS ? Number(env.GPT2_BLAS_THREADS) : undefined);
+  if (blasThreads !== undefined && !(Number.isInteger(blasThreads) && blasThreads >= 1)) {
+    throw new RangeError(`blasThreads must be a positive integer, got ${blasThreads}.`);
+  }
 
   const environment = isNode() ? 'node' : 'browser';
   const candidates = wanted === 'auto' ? AUTO_ORDER[environment] : [wanted];
@@ -102,6 +129,9 @@ export async function initBackend(
       tf,
       importModule: options.importModule ?? defaultImport,
       allowSoftwareAdapter: options.allowSoftwareAdapter ?? wanted !== 'auto',
+      kernelOverrides: options.kernelOverrides ?? env.GPT2_KERNEL_OVERRIDES !== '0',
+      nativeBlas: options.nativeBlas ?? env.GPT2_NATIVE_BLAS !== '0',
+      blasThreads,
     };
     try {
       if (provider.runsIn !== 'both' && provider.runsIn !== environment) {
@@ -148,6 +178,8 @@ export function describeBackend(info: BackendInfo): string {
   if (info.threads > 0) parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   if (info.simd) parts.push('SIMD');
   if (info.adapter) parts.push(info.adapter.description || info.adapter.vendor || 'adapter');
+  if (info.blasThreads)
+    parts.push(`OpenBLAS ${info.blasThreads} thread${info.blasThreads === 1 ? '' : 's'}`);
   if (info.patches.length > 0) parts.push(`patched: ${info.patches.join(', ')}`);
   return `${info.name} (${parts.join(', ')}) — ${info.reason}`;
 }

@@ -41,8 +41,13 @@ export interface BackendInfo {
   simd: boolean;
   /** WebGPU adapter details. */
   adapter?: AdapterInfo;
-  /** Kernel patches and overrides active on this backend, by name. */
+  /**
+   * Kernel patches and overrides active on this backend, by name, e.g.
+   * `UnsortedSegmentSum`, `BatchMatMul (xnnpack)`, `BatchMatMul (openblas)`.
+   */
   patches: string[];
+  /** OpenBLAS threads, when the native BLAS kernel serves the matMuls (wasm in Node). */
+  blasThreads?: number;
   /** Why this backend was chosen, in a sentence for logs. */
   reason: string;
   /** For `'auto'`: every backend considered, in order. */

@@ -13,7 +13,7 @@ import { type TokenIds, toTokenTensor } from './inputs.js';
 import { KVCache } from './kv-cache.js';
 import { type CrossEntropyOptions, crossEntropy } from './loss.js';
 import { gelu } from './ops/gelu.js';
-import { matMulTransposedWeight, matMulWeight } from './ops/linear.js';
+import { layerNorm } from './ops/layer-norm.js';
 import { fillNormal, hashSeed } from './random.js';
 import { sinusoidalTable } from './sinusoidal.js';
 
@@ -34,7 +34,7 @@ interface ForwardContext {
 
 /** x @ W + b for x [N, in], W [in, out] (HF Conv1D). */
 function linear(x: tf.Tensor2D, weight: tf.Variable, bias: tf.Variable | undefined): tf.Tensor2D {
-  const y = matMulWeight(x, weight as tf.Tensor2D); // [N, out]
+  const y = tf.matMul(x, weight as tf.Tensor2D) as tf.Tensor2D; // [N, out]
   return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
 }
 
@@ -51,10 +51,7 @@ class LayerNorm {
   private readonly epsilon: number;
 
   forward(x: tf.Tensor3D): tf.Tensor3D {
-    const { mean, variance } = tf.moments(x, -1, true); // [B, T, 1] each
-    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.epsilon))); // [B, T, C]
-    const scaled = tf.mul(normed, this.weight); // [B, T, C]
-    return (this.bias ? tf.add(scaled, this.bias) : scaled) as tf.Tensor3D;
+    return layerNorm(x, this.weight, this.bias, this.epsilon) as tf.Tensor3D; // [B, T, C]
   }
 }
 
@@ -309,7 +306,7 @@ export class GPT2Model {
       // Weight tying (Press & Wolf 2017; GPT-2): the output projection is the
       // token embedding, logits = x @ wte^T.
       const head = this.#lmHead ?? this.#wte;
-      const logits = matMulTransposedWeight(tf.reshape(x, [B * T, C]), head as tf.Tensor2D); // [B*T, V]
+      const logits = tf.matMul(tf.reshape(x, [B * T, C]), head as tf.Tensor2D, false, true); // [B*T, V]
       cache?.advance(T);
       return tf.reshape(logits, [B, T, V]) as tf.Tensor3D; // [B, T, V]
     });

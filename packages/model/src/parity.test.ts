@@ -1,7 +1,9 @@
 /**
  * PyTorch parity: the fixture weights (tools/reference/make_fixtures.py, an
  * independent nanoGPT-style GPT-2) give the same logits, loss and gradients
- * here as in PyTorch, on the cpu and wasm backends.
+ * here as in PyTorch, on the cpu backend and on wasm with its stock kernels,
+ * with @gpt2/backends' XNNPACK overrides, and with the native OpenBLAS kernel
+ * (where it is built; otherwise that run repeats the XNNPACK overrides).
  *
  * Error measure for tensors: max|ours - torch| / max|torch| over the whole
  * tensor (a relative error scaled by the tensor's largest magnitude, so that
@@ -53,13 +55,20 @@ function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): nu
 const measured: string[] = [];
 afterAll(() => console.log(`PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
 
-describe.each(['cpu', 'wasm'] as const)('PyTorch parity on %s', (backend) => {
+const BACKENDS = [
+  { label: 'cpu', backend: 'cpu', options: {} },
+  { label: 'wasm, stock kernels', backend: 'wasm', options: { kernelOverrides: false } },
+  { label: 'wasm + XNNPACK overrides', backend: 'wasm', options: { nativeBlas: false } },
+  { label: 'wasm + native BLAS', backend: 'wasm', options: {} },
+] as const;
+
+describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, options }) => {
   let model: GPT2Model;
   let ids: tf.Tensor2D;
   let targets: tf.Tensor2D;
 
   beforeAll(async () => {
-    await initBackend(backend);
+    await initBackend(backend, { env: {}, ...options });
     expect(tf.getBackend()).toBe(backend);
     model = GPT2Model.create(config, { init: 'zeros' });
     await loadWeights(model, weights, { name: 'reference-model.safetensors' });
@@ -92,7 +101,7 @@ describe.each(['cpu', 'wasm'] as const)('PyTorch parity on %s', (backend) => {
     const maskedError = Math.abs(maskedValue - expectedMasked) / Math.abs(expectedMasked);
 
     measured.push(
-      `  ${backend}: logits ${logitsError.toExponential(2)}, loss ${lossError.toExponential(2)}, ` +
+      `  ${label}: logits ${logitsError.toExponential(2)}, loss ${lossError.toExponential(2)}, ` +
         `masked loss ${maskedError.toExponential(2)}`,
     );
     expect(logitsError).toBeLessThanOrEqual(LOGITS_TOLERANCE);
@@ -117,7 +126,7 @@ describe.each(['cpu', 'wasm'] as const)('PyTorch parity on %s', (backend) => {
       if (error > worst.error) worst = { name, error };
       expect(error, `gradient of ${name}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
     }
-    measured.push(`  ${backend}: worst gradient ${worst.error.toExponential(2)} (${worst.name})`);
+    measured.push(`  ${label}: worst gradient ${worst.error.toExponential(2)} (${worst.name})`);
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
   });

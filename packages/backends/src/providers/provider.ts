@@ -12,6 +12,7 @@ export interface ActivatedBackend {
   simd: boolean;
   adapter?: AdapterInfo;
   patches: string[];
+  blasThreads?: number;
 }
 
 /** Context handed to every provider. */
@@ -20,6 +21,12 @@ export interface ProviderContext {
   importModule: ImportModule;
   /** Allow software WebGPU adapters (SwiftShader). */
   allowSoftwareAdapter: boolean;
+  /** Use the faster kernel overrides where a backend has them (wasm). */
+  kernelOverrides: boolean;
+  /** Let the native BLAS addon serve the wasm overrides when it is built (Node). */
+  nativeBlas: boolean;
+  /** OpenBLAS threads; undefined leaves OpenBLAS's own default. */
+  blasThreads: number | undefined;
 }
 
 /** One backend: how to load and activate it. */

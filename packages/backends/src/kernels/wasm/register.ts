@@ -1,21 +1,108 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+import type { NativeBlas } from '../native/native-blas.js';
+import { createBatchMatMulOverride } from './batch-mat-mul.js';
+import { checkWasmInternals } from './internals.js';
+import { createNativeBatchMatMul, createNativeSum } from './native-kernels.js';
+import { createSumOverride } from './sum.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 /**
- * Kernels that tfjs-backend-wasm 4.22 lacks or gets wrong. Each is registered
- * only where the backend has none of its own, so an upstream fix wins.
+ * Kernels that tfjs-backend-wasm 4.22 lacks. Each is registered only where
+ * the backend has none of its own, so an upstream fix wins.
  */
 const WASM_PATCHES = [unsortedSegmentSumConfig];
 
-/** Register the wasm patches; returns the names of the kernels added. */
-export function registerWasmPatches(tfjs: typeof tf): string[] {
-  const added: string[] = [];
+/** A faster kernel that replaces a stock one, and can hand cases back to it. */
+interface KernelOverride {
+  kernelName: string;
+  /** On XNNPACK, inside the wasm module (always available). */
+  xnnpack(stock: KernelConfig): KernelConfig;
+  /** On OpenBLAS, through the native addon (Node, when built). */
+  native(stock: KernelConfig, blas: NativeBlas): KernelConfig;
+}
+
+const WASM_OVERRIDES: KernelOverride[] = [
+  {
+    kernelName: 'BatchMatMul',
+    xnnpack: createBatchMatMulOverride,
+    native: createNativeBatchMatMul,
+  },
+  { kernelName: 'Sum', xnnpack: createSumOverride, native: createNativeSum },
+];
+
+/** The stock kernels, kept so that the overrides can be switched off again. */
+const stockKernels = new Map<string, KernelConfig>();
+/** The overrides built so far, by stock kernel and kind. */
+const built = new Map<KernelConfig, Map<string, KernelConfig>>();
+/** The kernel functions this module registered. */
+const ours = new WeakSet<object>();
+let warned = false;
+
+/** Options for {@link registerWasmKernels}. */
+export interface WasmKernelOptions {
+  /** Replace stock kernels with the faster overrides. */
+  overrides: boolean;
+  /** The active wasm backend instance (`tf.backend()`), checked for the internals the overrides use. */
+  backend: unknown;
+  /** The tfjs-backend-wasm version (`version_wasm`). */
+  version: string;
+  /** The native BLAS addon, when loaded: it then serves the overrides instead of XNNPACK. */
+  native?: NativeBlas;
+}
+
+function replaceKernel(tfjs: typeof tf, config: KernelConfig): void {
+  if (tfjs.getKernel(config.kernelName, 'wasm')?.kernelFunc === config.kernelFunc) return;
+  if (tfjs.getKernel(config.kernelName, 'wasm')) tfjs.unregisterKernel(config.kernelName, 'wasm');
+  tfjs.registerKernel(config);
+}
+
+/**
+ * Register the wasm patches and, when asked and safe, the overrides; with
+ * `overrides: false`, put the stock kernels back. Returns what is active, by
+ * name, for `BackendInfo.patches`. Kernels are looked up at every op, so the
+ * switch takes effect at once (the benchmark compares both in one process).
+ */
+export function registerWasmKernels(tfjs: typeof tf, options: WasmKernelOptions): string[] {
+  const active: string[] = [];
   for (const config of WASM_PATCHES) {
     const existing = tfjs.getKernel(config.kernelName, 'wasm');
     if (existing === undefined) tfjs.registerKernel(config);
     if (existing === undefined || existing.kernelFunc === config.kernelFunc) {
-      added.push(config.kernelName);
+      active.push(config.kernelName);
     }
   }
-  return added;
+  let problem: string | undefined;
+  if (options.overrides) {
+    problem = checkWasmInternals(options.backend, options.version);
+    if (problem && !warned) {
+      warned = true;
+      console.warn(
+        `@gpt2/backends: ${problem}; using the stock wasm kernels (correct, but training is several times slower).`,
+      );
+    }
+  }
+  const useOverrides = options.overrides && problem === undefined;
+  for (const override of WASM_OVERRIDES) {
+    const current = tfjs.getKernel(override.kernelName, 'wasm');
+    if (current && !ours.has(current.kernelFunc)) stockKernels.set(override.kernelName, current);
+    const stock = stockKernels.get(override.kernelName);
+    if (!stock) continue; // the backend has no such kernel: nothing to override
+    if (useOverrides) {
+      const kind = options.native ? 'openblas' : 'xnnpack';
+      const byKind = built.get(stock) ?? new Map<string, KernelConfig>();
+      built.set(stock, byKind);
+      let config = byKind.get(kind);
+      if (!config) {
+        config = options.native ? override.native(stock, options.native) : override.xnnpack(stock);
+        byKind.set(kind, config);
+        ours.add(config.kernelFunc);
+      }
+      replaceKernel(tfjs, config);
+      active.push(`${override.kernelName} (${kind})`);
+    } else {
+      replaceKernel(tfjs, stock);
+    }
+  }
+  return active;
 }

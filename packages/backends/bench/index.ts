@@ -1,0 +1,156 @@
+/**
+ * Kernel throughput on wasm: the stock kernels, the XNNPACK overrides and the
+ * native OpenBLAS kernel (1 thread, when built), interleaved in this one
+ * process, on the matMul and Sum shapes of a training step of the issue-10
+ * model (4 layers, d=128, context 128, batch 16, 4 heads).
+ *
+ *   pnpm --filter @gpt2/backends bench
+ */
+import { loadavg } from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import { type InitBackendOptions, initBackend } from '../src/index.js';
+
+interface Variant {
+  label: string;
+  options: InitBackendOptions;
+}
+const variants: Variant[] = [
+  { label: 'stock', options: { kernelOverrides: false } },
+  { label: 'xnnpack', options: { nativeBlas: false } },
+];
+const probe = await initBackend('wasm', { env: {}, blasThreads: 1 });
+if (probe.patches.some((p) => p.includes('openblas'))) {
+  variants.push({ label: 'openblas', options: { blasThreads: 1 } });
+}
+
+interface MatMulShape {
+  name: string;
+  a: number[];
+  b: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+}
+const N = 16 * 128; // tokens per step
+const SHAPES: MatMulShape[] = [
+  {
+    name: 'x @ W (c_fc forward)',
+    a: [N, 128],
+    b: [128, 512],
+    transposeA: false,
+    transposeB: false,
+  },
+  { name: 'dy @ Wᵀ (c_fc dx)', a: [N, 512], b: [128, 512], transposeA: false, transposeB: true },
+  { name: 'xᵀ @ dy (c_fc dW)', a: [N, 128], b: [N, 512], transposeA: true, transposeB: false },
+  {
+    name: 'q @ kᵀ (attention)',
+    a: [64, 128, 32],
+    b: [64, 128, 32],
+    transposeA: false,
+    transposeB: true,
+  },
+  {
+    name: 'att @ v (attention)',
+    a: [64, 128, 128],
+    b: [64, 128, 32],
+    transposeA: false,
+    transposeB: false,
+  },
+  {
+    name: 'attᵀ @ dy (attention dv)',
+    a: [64, 128, 128],
+    b: [64, 128, 32],
+    transposeA: true,
+    transposeB: false,
+  },
+  { name: 'x @ wteᵀ (logits)', a: [N, 128], b: [85, 128], transposeA: false, transposeB: true },
+  { name: '1024² square', a: [1024, 1024], b: [1024, 1024], transposeA: false, transposeB: false },
+];
+
+function bestMs(run: () => tf.Tensor, reps: number): number {
+  let best = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < reps; i++) {
+    const start = performance.now();
+    const out = run();
+    out.dataSync();
+    best = Math.min(best, performance.now() - start);
+    out.dispose();
+  }
+  return best;
+}
+
+const fmt = (value: number, digits = 1) =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+console.log(
+  `load average at start: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
+console.log(`\nmatMul GFLOP/s (best of 5, variants interleaved):`);
+console.log(
+  `| shape | ${variants.map((v) => v.label).join(' | ')} | ${variants
+    .slice(1)
+    .map((v) => `${v.label} / stock`)
+    .join(' | ')} |`,
+);
+console.log(
+  `|---|${variants.map(() => '---:').join('|')}|${variants
+    .slice(1)
+    .map(() => '---:')
+    .join('|')}|`,
+);
+for (const shape of SHAPES) {
+  const a = tf.randomNormal(shape.a, 0, 1, 'float32', 1);
+  const b = tf.randomNormal(shape.b, 0, 1, 'float32', 2);
+  const M = shape.a.at(shape.transposeA ? -1 : -2)!;
+  const K = shape.a.at(shape.transposeA ? -2 : -1)!;
+  const cols = shape.b.at(shape.transposeB ? -2 : -1)!;
+  const batch = shape.a.length === 3 ? shape.a[0]! : 1;
+  const flop = 2 * batch * M * K * cols;
+  const run = () => tf.matMul(a, b, shape.transposeA, shape.transposeB);
+  const ms = variants.map(() => Number.POSITIVE_INFINITY);
+  for (let round = 0; round < 5; round++) {
+    for (const [i, variant] of variants.entries()) {
+      await initBackend('wasm', { env: {}, ...variant.options });
+      if (round === 0) run().dispose(); // warm-up
+      ms[i] = Math.min(ms[i]!, bestMs(run, 1));
+    }
+  }
+  const gflops = ms.map((t) => flop / (t / 1000) / 1e9);
+  console.log(
+    `| ${shape.name} [${shape.a}]·[${shape.b}] | ${gflops.map((g) => fmt(g)).join(' | ')} | ${gflops
+      .slice(1)
+      .map((g) => `${fmt(g / gflops[0]!)}×`)
+      .join(' | ')} |`,
+  );
+  tf.dispose([a, b]);
+}
+
+console.log(`\nSum over the leading axis, ms (best of 5):`);
+console.log(`| shape | ${variants.map((v) => v.label).join(' | ')} |`);
+console.log(`|---|${variants.map(() => '---:').join('|')}|`);
+for (const shape of [
+  [N, 128],
+  [N, 512],
+  [16, 128, 128],
+]) {
+  const x = tf.randomNormal(shape, 0, 1, 'float32', 3);
+  const axes = shape.length === 3 ? [0, 1] : [0];
+  const ms = variants.map(() => Number.POSITIVE_INFINITY);
+  for (let round = 0; round < 5; round++) {
+    for (const [i, variant] of variants.entries()) {
+      await initBackend('wasm', { env: {}, ...variant.options });
+      ms[i] = Math.min(
+        ms[i]!,
+        bestMs(() => tf.sum(x, axes), 1),
+      );
+    }
+  }
+  console.log(`| [${shape}] over ${axes} | ${ms.map((t) => fmt(t, 2)).join(' | ')} |`);
+  x.dispose();
+}
+console.log(
+  `\nload average at end: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+/**
+ * Builds the optional native BLAS kernel (gpt2_blas.node) when a C compiler
+ * and Node's headers are there. Runs on install and NEVER fails it: any
+ * problem prints one line and exits 0, and @gpt2/backends then uses its
+ * wasm kernels. OpenBLAS itself is found at run time (dlopen), so building
+ * needs no BLAS headers and no network.
+ *
+ *   node native/build.mjs          (or: pnpm --filter @gpt2/backends build:native)
+ *
+ * Environment: GPT2_SKIP_NATIVE=1 skips the build; CC picks the compiler.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const output = join(here, 'build', 'gpt2_blas.node');
+const say = (line) => console.log(`@gpt2/backends native BLAS kernel: ${line}`);
+const HOW =
+  'needs a C compiler (cc), Node headers, and OpenBLAS at run time (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then: pnpm rebuild @gpt2/backends (in this repository: pnpm --filter @gpt2/backends build:native)';
+
+function build() {
+  if (process.env.GPT2_SKIP_NATIVE === '1') return say('skipped (GPT2_SKIP_NATIVE=1).');
+  if (process.platform !== 'linux' && process.platform !== 'darwin') {
+    return say(`not built: ${process.platform} is not supported (the wasm kernels are used).`);
+  }
+  // Node's headers ship with its installation; node-gyp would download them,
+  // which fails offline, so look where the running Node keeps them.
+  const includes = [
+    join(dirname(process.execPath), '..', 'include', 'node'),
+    '/usr/include/node',
+    '/usr/local/include/node',
+  ].filter((dir) => existsSync(join(dir, 'node_api.h')));
+  if (includes.length === 0) return say(`not built: node_api.h not found. ${HOW}`);
+  const compiler = process.env.CC || 'cc';
+  mkdirSync(dirname(output), { recursive: true });
+  const flags = ['-O3', '-std=c11', '-shared', '-fPIC', '-fvisibility=hidden', `-I${includes[0]}`];
+  const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-ldl'];
+  const run = spawnSync(compiler, [...flags, join(here, 'gpt2_blas.c'), '-o', output, ...link], {
+    encoding: 'utf8',
+  });
+  if (run.error || run.status !== 0) {
+    const why = run.error
+      ? run.error.message
+      : (run.stderr.trim().split('\n')[0] ?? `exit ${run.status}`);
+    return say(`not built (${why}). ${HOW}`);
+  }
+  const check = spawnSync(
+    process.execPath,
+    ['-e', `console.log(JSON.stringify(require(${JSON.stringify(output)}).describe()))`],
+    { encoding: 'utf8' },
+  );
+  const described = check.status === 0 ? JSON.parse(check.stdout.trim()) : undefined;
+  if (described) say(`built; OpenBLAS found (${described.library}).`);
+  else
+    say(
+      `built, but OpenBLAS was not found at run time: install it (Debian: libopenblas0-pthread; macOS: brew install openblas).`,
+    );
+}
+
+try {
+  build();
+} catch (error) {
+  say(`not built (${error instanceof Error ? error.message : String(error)}).`);
+}
+process.exit(0);

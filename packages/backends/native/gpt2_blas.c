@@ -1,0 +1,217 @@
+/*
+ * gpt2_blas: an optional Node-API addon that runs matrix products on OpenBLAS
+ * directly on the tfjs wasm heap (zero copy). @gpt2/backends uses it, when it
+ * loads, for the wasm backend's BatchMatMul and Sum kernels.
+ *
+ * OpenBLAS is opened with dlopen at load time rather than linked, so the
+ * addon builds without BLAS headers or development packages, and reports
+ * plainly when the library is missing instead of failing to load.
+ *
+ * Every entry point takes the heap (an ArrayBuffer) and byte offsets into it,
+ * and checks that each operand lies inside the buffer before touching it.
+ */
+#include <dlfcn.h>
+#include <node_api.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
+
+typedef void (*sgemm_fn)(int order, int transA, int transB, int m, int n, int k, float alpha,
+                         const float *a, int lda, const float *b, int ldb, float beta, float *c,
+                         int ldc);
+typedef void (*set_threads_fn)(int threads);
+typedef int (*get_threads_fn)(void);
+typedef char *(*get_config_fn)(void);
+
+static sgemm_fn sgemm;
+static set_threads_fn set_threads;
+static get_threads_fn get_threads;
+static get_config_fn get_config;
+static const char *library;
+
+static const char *CANDIDATES[] = {
+    "libopenblas.so.0",
+    "libopenblas.so",
+    "libopenblas.0.dylib",
+    "libopenblas.dylib",
+    "/opt/homebrew/opt/openblas/lib/libopenblas.dylib",
+    "/usr/local/opt/openblas/lib/libopenblas.dylib",
+    NULL,
+};
+
+static int load_openblas(void) {
+  for (const char **name = CANDIDATES; *name != NULL; name++) {
+    void *handle = dlopen(*name, RTLD_NOW | RTLD_LOCAL);
+    if (handle == NULL) continue;
+    sgemm = (sgemm_fn)dlsym(handle, "cblas_sgemm");
+    if (sgemm == NULL) {
+      dlclose(handle);
+      continue;
+    }
+    set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
+    get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
+    get_config = (get_config_fn)dlsym(handle, "openblas_get_config");
+    library = *name;
+    return 1;
+  }
+  return 0;
+}
+
+#define CHECK(call)                                                   \
+  do {                                                                \
+    if ((call) != napi_ok) {                                          \
+      napi_throw_error(env, NULL, "gpt2_blas: Node-API call failed"); \
+      return NULL;                                                    \
+    }                                                                 \
+  } while (0)
+
+static int64_t int_arg(napi_env env, napi_value value) {
+  int64_t out = -1;
+  napi_get_value_int64(env, value, &out);
+  return out;
+}
+
+static int bool_arg(napi_env env, napi_value value) {
+  bool out = false;
+  napi_get_value_bool(env, value, &out);
+  return out ? 1 : 0;
+}
+
+/* True when a rows × cols row-major operand with leading dimension ld, at byte
+ * offset, lies inside a heap of `length` bytes. */
+static int fits(int64_t offset, int64_t rows, int64_t cols, int64_t ld, size_t length) {
+  if (offset < 0 || rows < 0 || cols < 0 || ld < cols || offset % 4 != 0) return 0;
+  if (rows == 0 || cols == 0) return 1;
+  int64_t last = offset + ((rows - 1) * ld + cols) * 4;
+  return last <= (int64_t)length;
+}
+
+/* sgemm(heap, transA, transB, m, n, k, aOffset, lda, bOffset, ldb, cOffset, ldc):
+ * C[m, n] = op(A) @ op(B), row-major, offsets in bytes. */
+static napi_value js_sgemm(napi_env env, napi_callback_info info) {
+  size_t argc = 12;
+  napi_value argv[12];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc != 12) {
+    napi_throw_type_error(env, NULL, "gpt2_blas.sgemm: expected 12 arguments");
+    return NULL;
+  }
+  void *data = NULL;
+  size_t length = 0;
+  if (napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "gpt2_blas.sgemm: the heap must be an ArrayBuffer");
+    return NULL;
+  }
+  int transA = bool_arg(env, argv[1]);
+  int transB = bool_arg(env, argv[2]);
+  int64_t m = int_arg(env, argv[3]), n = int_arg(env, argv[4]), k = int_arg(env, argv[5]);
+  int64_t aOffset = int_arg(env, argv[6]), lda = int_arg(env, argv[7]);
+  int64_t bOffset = int_arg(env, argv[8]), ldb = int_arg(env, argv[9]);
+  int64_t cOffset = int_arg(env, argv[10]), ldc = int_arg(env, argv[11]);
+  int ok = m >= 0 && n >= 0 && k >= 0 && m <= INT32_MAX && n <= INT32_MAX && k <= INT32_MAX &&
+           fits(aOffset, transA ? k : m, transA ? m : k, lda, length) &&
+           fits(bOffset, transB ? n : k, transB ? k : n, ldb, length) &&
+           fits(cOffset, m, n, ldc, length);
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "gpt2_blas.sgemm: an operand lies outside the heap");
+    return NULL;
+  }
+  if (sgemm == NULL) {
+    napi_throw_error(env, NULL, "gpt2_blas.sgemm: OpenBLAS is not loaded");
+    return NULL;
+  }
+  char *heap = (char *)data;
+  sgemm(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
+        (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + aOffset), (int)lda,
+        (const float *)(heap + bOffset), (int)ldb, 0.0f, (float *)(heap + cOffset), (int)ldc);
+  return NULL;
+}
+
+/* sumRows(heap, xOffset, rows, cols, outOffset): out[c] = Σ_r x[r, c]. */
+static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data = NULL;
+  size_t length = 0;
+  if (argc != 5 || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "gpt2_blas.sumRows: expected (heap, xOffset, rows, cols, outOffset)");
+    return NULL;
+  }
+  int64_t xOffset = int_arg(env, argv[1]), rows = int_arg(env, argv[2]);
+  int64_t cols = int_arg(env, argv[3]), outOffset = int_arg(env, argv[4]);
+  if (!fits(xOffset, rows, cols, cols, length) || !fits(outOffset, 1, cols, cols, length)) {
+    napi_throw_range_error(env, NULL, "gpt2_blas.sumRows: an operand lies outside the heap");
+    return NULL;
+  }
+  const float *x = (const float *)((char *)data + xOffset);
+  float *out = (float *)((char *)data + outOffset);
+  memset(out, 0, (size_t)cols * sizeof(float));
+  for (int64_t r = 0; r < rows; r++) {
+    const float *row = x + r * cols;
+    for (int64_t c = 0; c < cols; c++) out[c] += row[c];
+  }
+  return NULL;
+}
+
+static napi_value js_set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t threads = argc == 1 ? int_arg(env, argv[0]) : -1;
+  if (threads < 1 || threads > 1024) {
+    napi_throw_range_error(env, NULL, "gpt2_blas.setThreads: expected an integer in [1, 1024]");
+    return NULL;
+  }
+  if (set_threads != NULL) set_threads((int)threads);
+  return NULL;
+}
+
+static napi_value js_threads(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out;
+  CHECK(napi_create_int32(env, get_threads != NULL ? get_threads() : 0, &out));
+  return out;
+}
+
+/* describe(): { library, config } or null when OpenBLAS was not found. */
+static napi_value js_describe(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, value;
+  if (sgemm == NULL) {
+    CHECK(napi_get_null(env, &out));
+    return out;
+  }
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_create_string_utf8(env, library, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, out, "library", value));
+  const char *config = get_config != NULL ? get_config() : "";
+  CHECK(napi_create_string_utf8(env, config, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, out, "config", value));
+  return out;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  load_openblas();
+  napi_property_descriptor properties[] = {
+      {"sgemm", NULL, js_sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"sumRows", NULL, js_sum_rows, NULL, NULL, NULL, napi_default, NULL},
+      {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"threads", NULL, js_threads, NULL, NULL, NULL, napi_default, NULL},
+      {"describe", NULL, js_describe, NULL, NULL, NULL, napi_default, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) !=
+      napi_ok) {
+    return NULL;
+  }
+  return exports;
+}
+
+#ifndef NODE_GYP_MODULE_NAME
+#define NODE_GYP_MODULE_NAME gpt2_blas
+#endif
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,42 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { initBackend } from '../../init-backend.js';
+import { checkWasmInternals, SUPPORTED_WASM_VERSION } from './internals.js';
+import { registerWasmKernels } from './register.js';
+
+describe('the guard on tfjs-backend-wasm internals', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('accepts the real wasm backend of the pinned version', async () => {
+    await initBackend('wasm', { env: {} });
+    expect(checkWasmInternals(tf.backend(), SUPPORTED_WASM_VERSION)).toBeUndefined();
+  });
+
+  it('names what is missing, and rejects other versions', () => {
+    expect(checkWasmInternals({}, SUPPORTED_WASM_VERSION)).toMatch(
+      /missing: dataIdMap, dataIdNextNumber, makeOutput, disposeData, wasm.HEAPU8, wasm.cwrap/,
+    );
+    expect(checkWasmInternals({}, '4.23.0')).toMatch(/is 4.23.0, .* written for 4.22.0/);
+  });
+
+  it('falls back to the stock kernels with one warning when the internals do not match', async () => {
+    await initBackend('wasm', { env: {}, kernelOverrides: false });
+    const stock = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const options = { overrides: true, backend: {}, version: SUPPORTED_WASM_VERSION };
+    const first = registerWasmKernels(tf, options);
+    registerWasmKernels(tf, options);
+    expect(first).toEqual(['UnsortedSegmentSum']);
+    expect(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc).toBe(stock);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]?.[0])).toContain('using the stock wasm kernels');
+  });
+
+  it('switches the overrides on and off, and reports them', async () => {
+    const on = await initBackend('wasm', { env: {}, nativeBlas: false });
+    expect(on.patches).toEqual(['UnsortedSegmentSum', 'BatchMatMul (xnnpack)', 'Sum (xnnpack)']);
+    const off = await initBackend('wasm', { env: { GPT2_KERNEL_OVERRIDES: '0' } });
+    expect(off.blasThreads).toBeUndefined();
+    expect(off.patches).toEqual(['UnsortedSegmentSum']);
+  });
+});
