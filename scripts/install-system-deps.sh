@@ -2,10 +2,11 @@
 # System packages the full test suite needs (Debian/Ubuntu, run as root):
 #   chromium    SwiftShader's Vulkan driver (WebGPU on a CPU-only machine) and the browser tests
 #   libvulkan1  the Vulkan loader that Dawn (`webgpu` npm package) opens
-#   python3-torch, python3-numpy  the PyTorch reference (benchmarks, regenerating fixtures)
+#   python3-torch, python3-numpy  the PyTorch reference (interop test, benchmarks, regenerating fixtures)
+#   gcc, libc6-dev, libopenblas0-pthread  the optional native BLAS kernel of @gpt2/backends
 # Idempotent: skips apt when everything is already there.
 set -euo pipefail
-packages=(chromium libvulkan1 python3-torch python3-numpy)
+packages=(chromium libvulkan1 python3-torch python3-numpy gcc libc6-dev libopenblas0-pthread)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

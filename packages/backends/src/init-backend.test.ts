@@ -34,6 +34,7 @@ describe('initBackend in Node', () => {
   it('activates cpu and computes a correct matMul', async () => {
     const info = await initBackend('cpu', { env: {} });
     expect(info.name).toBe('cpu');
+    expect(info.patches).toContain('UnsortedSegmentSum');
     expect(tf.getBackend()).toBe('cpu');
     expect(await checkMatMul()).toBeLessThan(1e-5);
   });

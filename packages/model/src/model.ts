@@ -355,6 +355,22 @@ export class GPT2Model {
     return this.#causalMask;
   }
 
+  /**
+   * The dropout random state, for checkpoints: restoring it makes a resumed
+   * run draw the same dropout masks as an uninterrupted one.
+   */
+  getRandomState(): { dropoutCalls: number } {
+    return { dropoutCalls: this.#dropoutCalls };
+  }
+
+  /** Restore a state from {@link getRandomState}. */
+  setRandomState(state: { dropoutCalls: number }): void {
+    if (!Number.isSafeInteger(state?.dropoutCalls) || state.dropoutCalls < 0) {
+      throw new TypeError(`Invalid model random state: ${JSON.stringify(state)}`);
+    }
+    this.#dropoutCalls = state.dropoutCalls;
+  }
+
   #dropout<T extends tf.Tensor>(x: T, rate: number): T {
     // A fresh, reproducible seed per call: same model seed, same masks.
     const seed = hashSeed(this.#seed, `dropout:${this.#dropoutCalls++}`);

@@ -1,21 +1,10 @@
-/**
- * The batch interfaces the trainer reads. They are structurally the
- * `Batch`/`BatchSource` of @gpt2/data, so its samplers plug in directly.
- */
+import type { Batch, BatchSource } from '@gpt2/data';
 
-/** Training windows, row-major [batchSize, blockSize]; targets are inputs shifted by one. */
-export interface TrainingBatch {
-  inputs: Int32Array;
-  targets: Int32Array;
-  batchSize: number;
-  blockSize: number;
-}
+/** Training windows: @gpt2/data's `Batch` ([batchSize, blockSize], targets shifted by one). */
+export type TrainingBatch = Batch;
 
-/** Anything the trainer can pull batches from, with JSON state for exact resume. */
-export interface TrainingBatchSource {
-  next(): Promise<TrainingBatch>;
-  getState(): { [key: string]: unknown };
-  setState(state: { [key: string]: unknown }): void;
+/** Anything the trainer can pull batches from: @gpt2/data's `BatchSource`, plus epoch sizes. */
+export interface TrainingBatchSource extends BatchSource {
   /** Batches in one epoch, when the source knows (used by epoch-based runs). */
   readonly batchesPerEpoch?: number;
   /**

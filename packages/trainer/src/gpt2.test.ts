@@ -16,7 +16,6 @@ import {
 import { loadModelFolder } from '@gpt2/model/node';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerFastCpuSegmentSum } from './__fixtures__/fast-cpu-segment-sum.js';
 import type { TrainingBatchSource } from './batch-source.js';
 import { CheckpointMismatchError } from './errors/checkpoint-mismatch-error.js';
 import type { StepEvent, TrainerEvent } from './events.js';
@@ -44,8 +43,6 @@ function repeatBatch(
 describe.each(['cpu', 'wasm'] as const)('AdamW parity with torch.optim.AdamW on %s', (backend) => {
   it('10 steps of losses within 1e-4 relative, grad norms too', async () => {
     await initBackend(backend);
-    // After the cpu backend loaded (it registers its own kernel on import): see the fixture.
-    registerFastCpuSegmentSum();
     const config = configFromHF(JSON.parse(await readFile(join(fixtures, 'config.json'), 'utf8')));
     const model = GPT2Model.create(config);
     await loadWeights(
@@ -102,7 +99,6 @@ describe('the real model on cpu', () => {
   let dir: string;
   beforeAll(async () => {
     await initBackend('cpu');
-    registerFastCpuSegmentSum();
     dir = await mkdtemp(join(tmpdir(), 'gpt2-trainer-real-'));
   });
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { registerCpuKernels } from '../kernels/cpu/register.js';
 import { switchTo } from './activate.js';
 import type { BackendProvider } from './provider.js';
 
@@ -13,6 +14,7 @@ export const cpuProvider: BackendProvider = {
       'cpu',
       'reinstall @gpt2/backends; @tensorflow/tfjs-backend-cpu ships with it.',
     );
-    return { tfBackend: 'cpu', device: 'cpu', threads: 1, simd: false, patches: [] };
+    const patches = registerCpuKernels(context.tf);
+    return { tfBackend: 'cpu', device: 'cpu', threads: 1, simd: false, patches };
   },
 };
