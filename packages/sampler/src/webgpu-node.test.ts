@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { initBackend } from '@gpt2/backends';
+import { findSwiftShader } from '@gpt2/backends/swiftshader';
+import { GPT2Model, PRESETS } from '@gpt2/model';
+import { gpt2Tokenizer } from '@gpt2/tokenizer';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { compareCachedUncached } from './testing/real-model-checks.js';
+
+// Gated like packages/backends/src/webgpu-node.test.ts: needs Chromium's SwiftShader and the Vulkan loader.
+const hasVulkanLoader = [
+  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
+  '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
+].some((path) => existsSync(path));
+const ready = findSwiftShader() !== undefined && hasVulkanLoader;
+if (!ready) {
+  const message =
+    '\n*** Chromium (SwiftShader) and the Vulkan loader are not installed: apt-get install chromium libvulkan1\n';
+  if (process.env.CI === 'true') throw new Error(`CI requires them. ${message}`);
+  console.warn(`${message}*** Skipping the webgpu sampler tests.\n`);
+}
+
+describe.runIf(ready)('generate on webgpu in Node (Dawn on SwiftShader)', () => {
+  it('cached and uncached generation give identical tokens: greedy and seeded sampling', async () => {
+    await initBackend('webgpu', { env: {} });
+    expect(tf.getBackend()).toBe('webgpu');
+    const tokenizer = await gpt2Tokenizer();
+    // SwiftShader is slow: vocabulary 512 (ids the GPT-2 tokenizer decodes), 6 positions, prompts as ids.
+    const model = GPT2Model.create({ ...PRESETS['gpt2-tiny'], nPositions: 6 }, { seed: 7 });
+    await compareCachedUncached(model, tokenizer, [1, 2], {
+      maxNewTokens: 2,
+      seed: 1,
+      stopTokenIds: [],
+    });
+    for (const options of [{ greedy: true }, { seed: 3, topK: 50 }]) {
+      const result = await compareCachedUncached(model, tokenizer, [100, 200, 300], {
+        ...options,
+        maxNewTokens: 6,
+        stopTokenIds: [],
+      });
+      expect(result.slides).toBeGreaterThan(0);
+      expect(result.cached).toEqual(result.uncached);
+      expect(result.leakedTensors).toBe(0);
+    }
+    model.dispose();
+  }, 300_000);
+});
