@@ -1,0 +1,50 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { saveModelFolder } from '@gpt2/model/node';
+import { CHECKPOINT_FILES } from '@gpt2/trainer';
+import { selectBackend } from '../backend.js';
+import { loadModel, MODEL_TOKENIZER_FILE, resolveCheckpointFolder } from '../checkpoint.js';
+import type { ParsedCommand } from '../cli/command.js';
+import type { CliContext } from '../cli/context.js';
+import { UserError } from '../errors/user-error.js';
+import { ensureWritableDirectory, resolvePath } from '../io/files.js';
+import { saveTokenizer } from '../tokenizer-file.js';
+import type { convertSpec } from './specs.js';
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** `gpt2 convert`: see its spec in specs.ts. */
+export async function runConvert(
+  { values, positionals }: ParsedCommand<typeof convertSpec>,
+  context: CliContext,
+): Promise<void> {
+  if (values.out === undefined) throw new UserError('--out DIR is required.');
+  const folder = await resolveCheckpointFolder(context, positionals[0]!);
+  const isOurs =
+    (await exists(join(folder, CHECKPOINT_FILES.state))) ||
+    (await exists(join(folder, MODEL_TOKENIZER_FILE)));
+  const to = values.to ?? (isOurs ? 'hf' : 'ours');
+  const out = resolvePath(context, values.out);
+  if (out === folder) throw new UserError('--out must differ from the source folder.');
+  await ensureWritableDirectory(out);
+  await selectBackend(values.backend, context);
+  // Loading checks every tensor's name, shape and dtype; saving writes the HF
+  // layout. Both formats share it, so the two directions differ only in the
+  // files written beside the weights.
+  const { model, tokenizer } = await loadModel(context, folder, { tokenizer: values.tokenizer });
+  try {
+    await saveModelFolder(model, out);
+    if (to === 'ours') await saveTokenizer(join(out, MODEL_TOKENIZER_FILE), tokenizer);
+  } finally {
+    model.dispose();
+  }
+  context.stderr.write(
+    `converted ${folder} (${isOurs ? 'ours' : 'hf'}) → ${out} (${to}); tokenizer ${tokenizer.name}${to === 'hf' && tokenizer.name !== 'gpt2' ? " (not written: HF folders hold only GPT-2's tokenizer; keep your tokenizer.json)" : ''}\n`,
+  );
+  context.stdout.write(`${out}\n`);
+}

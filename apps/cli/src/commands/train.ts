@@ -1,0 +1,102 @@
+import { dirname } from 'node:path';
+import type { ParsedCommand } from '../cli/command.js';
+import type { CliContext } from '../cli/context.js';
+import { UserError } from '../errors/user-error.js';
+import { readJsonFile, resolvePath } from '../io/files.js';
+import { formatDuration } from '../progress/format.js';
+import {
+  applyOverrides,
+  checkTrainFileKeys,
+  DEFAULT_RUN_DIR,
+  type TrainFile,
+} from '../train-config.js';
+import { readRunConfig, runTraining } from '../train-run.js';
+import type { trainSpec } from './specs.js';
+
+/** `gpt2 train`: see its spec in specs.ts. */
+export async function runTrain(
+  { values, extra }: ParsedCommand<typeof trainSpec>,
+  context: CliContext,
+): Promise<void> {
+  if (values.resume !== undefined && values['init-from'] !== undefined) {
+    throw new UserError(
+      '--resume and --init-from exclude each other: a resumed run keeps its weights.',
+    );
+  }
+  let file: TrainFile;
+  let baseDir = context.cwd;
+  let outDir: string;
+  if (values.resume !== undefined) {
+    outDir = resolvePath(context, values.resume);
+    file = await readRunConfig(outDir);
+    if (values.config !== undefined) {
+      throw new UserError(
+        "--resume reads the run's own config; drop --config (use --key value overrides).",
+      );
+    }
+  } else {
+    if (values.config !== undefined) {
+      const path = resolvePath(context, values.config);
+      file = checkTrainFileKeys(await readJsonFile(path, 'Config file'), path);
+      baseDir = dirname(path);
+    } else {
+      file = {};
+    }
+    outDir = '';
+  }
+  file = applyOverrides(file, extra);
+  // Paths in a config file are relative to the file; on the command line, to the working folder.
+  const fromCommandLine = extra.some(([key]) => /(^|\.)shards$/.test(key));
+  if (file.data?.shards) {
+    file = {
+      ...file,
+      data: {
+        ...file.data,
+        shards: resolvePath(
+          { ...context, cwd: fromCommandLine ? context.cwd : baseDir },
+          file.data.shards,
+        ),
+      },
+    };
+  }
+  if (values.resume === undefined) {
+    outDir =
+      values.out !== undefined
+        ? resolvePath(context, values.out)
+        : file.out !== undefined
+          ? resolvePath({ ...context, cwd: baseDir }, file.out)
+          : resolvePath(context, DEFAULT_RUN_DIR);
+  }
+  file = { ...file, out: outDir };
+  const run = await runTraining(context, {
+    file,
+    outDir,
+    backend: values.backend,
+    initFrom: values['init-from'],
+    resume: values.resume !== undefined,
+    peakFlops: values['peak-flops'],
+  });
+  try {
+    const { result } = run;
+    const summary = [
+      `stopped at step ${result.step} (${result.reason}) after ${formatDuration(run.seconds)}`,
+      run.firstValLoss !== undefined && run.lastValLoss !== undefined
+        ? `val loss ${run.firstValLoss.toFixed(3)} → ${run.lastValLoss.toFixed(3)}`
+        : undefined,
+    ].filter(Boolean);
+    context.stderr.write(`${summary.join('; ')}\n`);
+    context.stdout.write(
+      [
+        `checkpoint: ${run.checkpoint ?? '(none)'}`,
+        `metrics:    ${run.metricsPath}`,
+        `loss curve: ${run.lossCurvePath}`,
+        result.reason === 'aborted' ? `continue:   gpt2 train --resume ${outDir}` : undefined,
+      ]
+        .filter(Boolean)
+        .join('\n') + '\n',
+    );
+  } finally {
+    run.model.dispose();
+    await Promise.all([run.trainDataset.close(), run.valDataset.close()]);
+  }
+}
