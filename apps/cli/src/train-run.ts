@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BackendInfo } from '@gpt2/backends';
+import { type BackendInfo, measurePeakFlops } from '@gpt2/backends';
 import { createBatchSampler } from '@gpt2/data';
 import { openShards, type ShardDataset } from '@gpt2/data/node';
 import { countParameters, type GPT2Config, GPT2Model, resolveConfig } from '@gpt2/model';
@@ -13,7 +13,7 @@ import type { CliContext } from './cli/context.js';
 import { UserError } from './errors/user-error.js';
 import { ensureWritableDirectory, requireDirectory } from './io/files.js';
 import { MetricsLog, readLossHistory } from './metrics-log.js';
-import { measurePeakFlops } from './peak-flops.js';
+
 import { type LossPoint, writeLossCurveSvg } from './plot/loss-curve.js';
 import { formatCount, formatDuration } from './progress/format.js';
 import { ProgressLine } from './progress/progress-line.js';

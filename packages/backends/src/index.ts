@@ -8,6 +8,11 @@ export {
   type InitBackendOptions,
   initBackend,
 } from './init-backend.js';
+export {
+  DEFAULT_PEAK_FLOPS_SIZE,
+  type MeasurePeakFlopsOptions,
+  measurePeakFlops,
+} from './peak-flops.js';
 export { explainNodeImportFailure } from './providers/node.js';
 export type { ImportModule } from './providers/provider.js';
 export {

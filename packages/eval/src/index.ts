@@ -51,4 +51,9 @@ export {
 } from './tasks/lambada.js';
 export { type TokenLogprobs, tokenLogprobs } from './token-logprobs.js';
 export type { EvalTokenizer, ProgressCallback, ProgressEvent, ScoringModel } from './types.js';
+export {
+  type UnigramBaseline,
+  type UnigramBaselineOptions,
+  unigramBaseline,
+} from './unigram-baseline.js';
 export { utf8ByteLength } from './utf8.js';

@@ -84,11 +84,27 @@ function nonNegativeInteger(config: TrainingConfig, key: keyof TrainingConfig): 
   }
 }
 
+function rejectUnknownKeys(input: object | undefined, known: object, prefix: string): void {
+  for (const key of Object.keys(input ?? {})) {
+    if (!Object.hasOwn(known, key)) {
+      throw new RangeError(
+        `Training config: unknown key '${prefix}${key}'. Valid keys: ${Object.keys(known)
+          .map((k) => prefix + k)
+          .join(', ')}.`,
+      );
+    }
+  }
+}
+
 /**
  * Fill defaults and validate.
  * @throws RangeError naming the bad field.
  */
 export function resolveTrainingConfig(input: TrainingConfigInput = {}): TrainingConfig {
+  // A misspelt key would otherwise silently train with the default.
+  rejectUnknownKeys(input, DEFAULT_TRAINING_CONFIG, '');
+  rejectUnknownKeys(input.optimizer, DEFAULT_TRAINING_CONFIG.optimizer, 'optimizer.');
+  rejectUnknownKeys(input.freeze, DEFAULT_TRAINING_CONFIG.freeze, 'freeze.');
   const config: TrainingConfig = {
     ...DEFAULT_TRAINING_CONFIG,
     ...input,

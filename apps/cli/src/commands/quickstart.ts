@@ -2,7 +2,12 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadBrownCorpus } from '@gpt2/corpora';
 import { openShards } from '@gpt2/data/node';
-import { evaluatePerplexity, type PerplexityReport } from '@gpt2/eval';
+import {
+  evaluatePerplexity,
+  type PerplexityReport,
+  type UnigramBaseline,
+  unigramBaseline,
+} from '@gpt2/eval';
 import { generateText } from '@gpt2/sampler';
 import { type Tokenizer, trainBpe } from '@gpt2/tokenizer';
 import { createNodeCheckpointStore } from '@gpt2/trainer/node';
@@ -16,7 +21,6 @@ import { formatTable } from '../table.js';
 import { saveTokenizer } from '../tokenizer-file.js';
 import type { TrainFile } from '../train-config.js';
 import { runTraining } from '../train-run.js';
-import { type UnigramBaseline, unigramBaseline } from '../unigram-baseline.js';
 import { datasetChunks } from './eval.js';
 import { prepareShards } from './prepare.js';
 import type { quickstartSpec } from './specs.js';

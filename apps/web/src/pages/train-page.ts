@@ -276,6 +276,9 @@ export function createTrainPage(app: App): HTMLElement {
             repetitionPenalty: 1,
             seed: Date.now() % 1e6,
             stopStrings: [],
+            // A preview mid-training always runs its full length: an early
+            // end-of-text would show nothing of what the model has learned.
+            stopTokenIds: [],
           },
         },
         { onEvent: (event) => sampleOutput.append(event.text) },

@@ -115,6 +115,7 @@ async function runGenerate(
       repetitionPenalty: settings.repetitionPenalty,
       seed: settings.seed,
       stop: settings.stopStrings,
+      stopTokenIds: settings.stopTokenIds,
       signal,
     })) {
       if (event.type === 'token') {

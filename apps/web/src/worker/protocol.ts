@@ -29,6 +29,8 @@ export interface SamplingSettings {
   repetitionPenalty: number;
   seed: number;
   stopStrings: string[];
+  /** Token ids that end generation. Default: the tokenizer's end-of-text token. */
+  stopTokenIds?: number[];
 }
 
 /** Model sizes the Train page offers. */

@@ -1,5 +1,6 @@
 import {
   copyFileSync,
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../errors/config-error.js';
 import { configFromHF, configToHF } from '../hf-config.js';
 import { GPT2Model } from '../model.js';
 import { loadWeights } from '../weights/load-weights.js';
@@ -126,6 +128,16 @@ describe('model folders', () => {
     await loadWeightsFromFile(expected, FIXTURE_WEIGHTS);
     expect(await logits(loaded)).toEqual(await logits(expected));
     for (const m of [model, loaded, expected]) m.dispose();
+  });
+
+  it('reports a missing or corrupt config.json as a ConfigError naming the file', async () => {
+    const dir = join(work, 'bad-config');
+    mkdirSync(dir, { recursive: true });
+    await expect(loadModelFolder(dir)).rejects.toThrow(/config\.json: the file does not exist/);
+    writeFileSync(join(dir, 'config.json'), '{ not json');
+    const error = await loadModelFolder(dir).catch((e: unknown) => e);
+    expect(ConfigError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/is not valid JSON/);
   });
 
   it('keeps the previous files when a write fails (weights or config), and removes the temporary files', async () => {

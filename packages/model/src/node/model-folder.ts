@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from '../errors/config-error.js';
 import { configFromHF, configToHF } from '../hf-config.js';
 import { GPT2Model } from '../model.js';
 import {
@@ -68,8 +69,15 @@ export async function loadModelFolder(
   try {
     json = JSON.parse(await readFile(configPath, 'utf8'));
   } catch (error) {
-    throw new Error(`Cannot read the model config ${configPath}: ${String(error)}`, {
-      cause: error,
+    // A user-facing RangeError (not a bare Error) so CLIs report it as bad input.
+    const reason =
+      (error as { code?: string }).code === 'ENOENT'
+        ? 'the file does not exist'
+        : `it is not valid JSON (${(error as Error).message})`;
+    throw new ConfigError({
+      field: CONFIG_FILE,
+      value: configPath,
+      message: `Cannot read the model config ${configPath}: ${reason}.`,
     });
   }
   const config = configFromHF(json as Record<string, unknown>);

@@ -5,9 +5,6 @@ import type { TokenDataset } from '@gpt2/data';
  * training split's token frequencies (add-one smoothed), i.e. the loss of a
  * model that ignores context. A language model is learning context exactly
  * when it beats this.
- *
- * TODO(@gpt2/eval): this belongs in @gpt2/eval next to evaluatePerplexity;
- * it lives here only until that package exports an equivalent.
  */
 export interface UnigramBaseline {
   /** Mean NLL of the evaluated tokens, in nats. */
