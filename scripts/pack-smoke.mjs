@@ -4,7 +4,15 @@
 // project outside the workspace, imports each package at run time and
 // type-checks a consumer file against the published .d.ts files.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -72,6 +80,9 @@ try {
       "\nconst { initBackend } = await import('@gpt2/backends');\nconst info = await initBackend('cpu');\nconsole.log('runtime imports ok; backend', info.name);\n",
   );
   process.stdout.write(run('node', ['runtime.mjs'], consumer));
+  // The README's API example, against the published packages.
+  copyFileSync(join(root, 'docs', 'examples', 'api-tour.mjs'), join(consumer, 'api-tour.mjs'));
+  process.stdout.write(run('node', ['api-tour.mjs'], consumer));
   // Types: a consumer file type-checks against the published declarations.
   writeFileSync(
     join(consumer, 'consumer.ts'),

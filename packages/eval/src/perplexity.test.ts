@@ -135,3 +135,22 @@ describe('evaluatePerplexity (fake model)', () => {
     model.dispose();
   });
 });
+
+describe('evaluatePerplexity on text', () => {
+  it('scores a literal <|endoftext|> in the data as text, not as a control token', async () => {
+    const { gpt2Tokenizer } = await import('@gpt2/tokenizer');
+    const { resolveConfig } = await import('@gpt2/model');
+    const tokenizer = await gpt2Tokenizer();
+    const model = GPT2Model.create(
+      resolveConfig({ preset: 'gpt2-tiny', vocabSize: tokenizer.vocabSize }),
+      { seed: 1 },
+    );
+    const text = 'The end.<|endoftext|>A new start.';
+    const plain = tokenizer.encode(text, { disallowedSpecial: [] });
+    expect(plain).not.toContain(tokenizer.eotToken);
+    const report = await evaluatePerplexity(model, { text }, { tokenizer, stride: 8 });
+    expect(report.numScored).toBe(plain.length - 1);
+    expect(Number.isFinite(report.bitsPerByte)).toBe(true);
+    model.dispose();
+  });
+});

@@ -1,6 +1,11 @@
 import { checkWindowOptions, type StridedWindow } from './strided-windows.js';
 import { tokenLogprobs } from './token-logprobs.js';
-import type { EvalTokenizer, ProgressCallback, ScoringModel } from './types.js';
+import {
+  type EvalTokenizer,
+  encodePlain,
+  type ProgressCallback,
+  type ScoringModel,
+} from './types.js';
 import { utf8ByteLength } from './utf8.js';
 
 /** Default for {@link PerplexityOptions.batchSize}. */
@@ -61,7 +66,7 @@ async function* chunksOf(source: PerplexitySource, tokenizer: EvalTokenizer | un
   if ('text' in source) {
     if (!tokenizer)
       throw new TypeError('evaluatePerplexity: a { text } source needs options.tokenizer.');
-    yield tokenizer.encode(source.text);
+    yield encodePlain(tokenizer, source.text);
   } else if ('tokens' in source) {
     yield source.tokens;
   } else if ('chunks' in source) {

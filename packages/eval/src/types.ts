@@ -1,3 +1,4 @@
+import type { EncodeOptions } from '@gpt2/tokenizer';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /** The part of `@gpt2/model`'s `GPT2Model` that scoring needs (any model of that shape works). */
@@ -10,7 +11,7 @@ export interface ScoringModel {
 /** The part of `@gpt2/tokenizer`'s `Tokenizer` that evaluation needs. */
 export interface EvalTokenizer {
   readonly eotToken: number | undefined;
-  encode(text: string): number[];
+  encode(text: string, options?: EncodeOptions): number[];
   decode(ids: ArrayLike<number>): string;
   createStreamDecoder(): { push(id: number): string; flush(): string };
 }
@@ -29,3 +30,12 @@ export interface ProgressEvent {
 
 /** A callback for {@link ProgressEvent}s. */
 export type ProgressCallback = (event: ProgressEvent) => void;
+
+/**
+ * Encode evaluation data as plain text. Datasets are text: a literal
+ * `<|endoftext|>` in a document is characters to score, not a control token,
+ * so the tokenizer's special-token guard is off here.
+ */
+export function encodePlain(tokenizer: EvalTokenizer, text: string): number[] {
+  return tokenizer.encode(text, { disallowedSpecial: [] });
+}

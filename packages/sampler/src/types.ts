@@ -1,3 +1,4 @@
+import type { EncodeOptions } from '@gpt2/tokenizer';
 import type * as tf from '@tensorflow/tfjs-core';
 
 /**
@@ -22,7 +23,7 @@ export interface SamplerModel {
 /** The part of `@gpt2/tokenizer`'s `Tokenizer` the sampler uses. */
 export interface SamplerTokenizer {
   readonly eotToken: number | undefined;
-  encode(text: string, options?: { allowedSpecial?: 'all' | Iterable<string> }): number[];
+  encode(text: string, options?: EncodeOptions): number[];
   decode(ids: ArrayLike<number>): string;
   createStreamDecoder(): { push(id: number): string; flush(): string };
 }

@@ -1,7 +1,12 @@
 import { DatasetFormatError } from '../errors/dataset-format-error.js';
 import { parseJsonl } from '../jsonl.js';
 import { scoreContinuations } from '../score-continuations.js';
-import type { EvalTokenizer, ProgressCallback, ScoringModel } from '../types.js';
+import {
+  type EvalTokenizer,
+  encodePlain,
+  type ProgressCallback,
+  type ScoringModel,
+} from '../types.js';
 
 /** One HellaSwag item. */
 export interface HellaSwagExample {
@@ -95,10 +100,10 @@ export async function evaluateHellaSwag(
   const started = performance.now();
   if (examples.length === 0) throw new RangeError('evaluateHellaSwag: no examples.');
   const requests = examples.flatMap((example) => {
-    const context = tokenizer.encode(example.ctx);
+    const context = encodePlain(tokenizer, example.ctx);
     return example.endings.map((ending) => ({
       context,
-      continuation: tokenizer.encode(` ${ending}`),
+      continuation: encodePlain(tokenizer, ` ${ending}`),
     }));
   });
   const scores = await scoreContinuations(model, requests, {

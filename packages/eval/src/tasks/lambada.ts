@@ -1,7 +1,12 @@
 import { DatasetFormatError } from '../errors/dataset-format-error.js';
 import { parseJsonl } from '../jsonl.js';
 import { scoreContinuations } from '../score-continuations.js';
-import type { EvalTokenizer, ProgressCallback, ScoringModel } from '../types.js';
+import {
+  type EvalTokenizer,
+  encodePlain,
+  type ProgressCallback,
+  type ScoringModel,
+} from '../types.js';
 
 /** One LAMBADA passage. */
 export interface LambadaExample {
@@ -80,7 +85,10 @@ export async function evaluateLambada(
   if (examples.length === 0) throw new RangeError('evaluateLambada: no examples.');
   const requests = examples.map(({ text }) => {
     const { context, target } = splitLastWord(text);
-    return { context: tokenizer.encode(context), continuation: tokenizer.encode(target) };
+    return {
+      context: encodePlain(tokenizer, context),
+      continuation: encodePlain(tokenizer, target),
+    };
   });
   const scores = await scoreContinuations(model, requests, {
     batchSize: options.batchSize ?? 8,
