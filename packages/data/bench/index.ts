@@ -34,9 +34,9 @@ try {
   );
   const tokenizer = await gpt2Tokenizer();
   const docs = await loadBrownCorpus();
-  // Brown three times over (three files per document): long enough that the workers' start-up
+  // Brown ten times over (ten files per document): long enough that the workers' start-up
   // (each loads the GPT-2 vocabulary) is a small part, short enough for a bench.
-  const REPEATS = 3;
+  const REPEATS = 10;
   const corpusDir = join(root, 'brown');
   await mkdir(corpusDir);
   let bytes = 0;
