@@ -18,6 +18,7 @@ import {
   prepare,
   tokenDatasetFromArray,
 } from '../src/node/index.js';
+import { encodeRates } from './tokenizer-ceiling.js';
 
 const HEAP_MB = 32;
 const root = await mkdtemp(join(tmpdir(), 'gpt2-data-bench-'));
@@ -52,40 +53,47 @@ try {
   // as the workers' (each worker builds a fresh tokenizer); start-up is measured separately.
   const tiny = join(root, 'tiny.txt');
   await writeFile(tiny, 'A short document.');
+  // Two rounds, variants interleaved, best of each: the machine may be shared.
+  const ROUNDS = 2;
   const runs: { label: string; seconds: number; cpu: number; tokens: number; startup: number }[] =
     [];
-  for (const [label, workers] of [
+  const variants = [
     ['main thread', 0],
     ['1 worker', 1],
     ['2 workers', 2],
-  ] as const) {
-    const cpuBefore = process.cpuUsage();
-    let start = performance.now();
-    const manifest = await prepare(corpusDir, tokenizer, {
-      outDir: join(root, `w${workers}`),
-      workers,
-    });
-    const seconds = (performance.now() - start) / 1000;
-    const cpuUsed = process.cpuUsage(cpuBefore);
-    const cpu = (cpuUsed.user + cpuUsed.system) / 1e6;
-    start = performance.now();
-    await prepare(tiny, tokenizer, {
-      outDir: join(root, `tiny${workers}`),
-      workers,
-      valFraction: 0,
-    });
-    const startup = (performance.now() - start) / 1000;
-    runs.push({
-      label,
-      seconds,
-      cpu,
-      startup,
-      tokens: manifest.train.tokens + manifest.val.tokens,
-    });
+  ] as const;
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [index, [label, workers]] of variants.entries()) {
+      const cpuBefore = process.cpuUsage();
+      let start = performance.now();
+      const manifest = await prepare(corpusDir, tokenizer, {
+        outDir: join(root, `w${workers}`),
+        workers,
+      });
+      const seconds = (performance.now() - start) / 1000;
+      const cpuUsed = process.cpuUsage(cpuBefore);
+      const cpu = (cpuUsed.user + cpuUsed.system) / 1e6;
+      start = performance.now();
+      await prepare(tiny, tokenizer, {
+        outDir: join(root, `tiny${workers}`),
+        workers,
+        valFraction: 0,
+      });
+      const startup = (performance.now() - start) / 1000;
+      const run = {
+        label,
+        seconds,
+        cpu,
+        startup,
+        tokens: manifest.train.tokens + manifest.val.tokens,
+      };
+      if (runs[index] === undefined || seconds < runs[index].seconds) runs[index] = run;
+    }
   }
+  const loadAfter = loadavg()[0]!;
   const oneWorker = runs[1]!.seconds;
   console.log(
-    `prepare: Brown corpus ×${REPEATS} (${docs.length * REPEATS} files, ${mb.toFixed(2)} MB UTF-8), GPT-2 tokenizer; start-up = prepare of a one-line file`,
+    `prepare: Brown corpus ×${REPEATS} (${docs.length * REPEATS} files, ${mb.toFixed(2)} MB UTF-8), GPT-2 tokenizer; best of ${ROUNDS} interleaved rounds; start-up = prepare of a one-line file; load average ${loadAfter.toFixed(1)} after`,
   );
   table([
     [
@@ -112,7 +120,13 @@ try {
   const identical = (
     await Promise.all(['w0', 'w1', 'w2'].map((d) => readFile(join(root, d, 'train_000000.bin'))))
   ).every((b, _, all) => b.equals(all[0]!));
-  console.log(`train shards byte-identical for main thread, 1 and 2 workers: ${identical}\n`);
+  console.log(`train shards byte-identical for main thread, 1 and 2 workers: ${identical}`);
+  const [one] = await encodeRates(1);
+  const two = await encodeRates(2);
+  const both = two.reduce((a, b) => a + b, 0);
+  console.log(
+    `ceiling now: the tokenizer alone on in-memory text encodes ${one!.toFixed(1)} MB/s on 1 thread, ${both.toFixed(1)} MB/s on 2 threads at once (${(both / one!).toFixed(2)}×); load average ${loadavg()[0]!.toFixed(1)}\n`,
+  );
 
   // 2. sampler throughput over the 2-worker shards.
   const train = await openShards(join(root, 'w2'), { split: 'train' });

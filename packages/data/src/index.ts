@@ -82,11 +82,11 @@ export {
 export {
   checkSplitOptions,
   type DataTokenizer,
+  type DocumentTokenizer,
   documentSeparator,
   ENCODE_ORDINARY,
   encodePiece,
   inProcessTokenizer,
-  type PieceTokenizer,
   type PipelineStats,
   runTokenizePipeline,
   type SplitOptions,

@@ -67,7 +67,7 @@ export async function prepareInMemory(
   const train = new ArraySink();
   const val = new ArraySink();
   const stats = await runTokenizePipeline(readDocuments(sources, options), {
-    tokenizePieces: inProcessTokenizer(tokenizer),
+    tokenize: inProcessTokenizer(tokenizer),
     separator: documentSeparator(tokenizer),
     split: {
       seed,

@@ -48,8 +48,14 @@ export interface TokenizedPiece {
   characters: number;
 }
 
-/** Tokenizes pieces in order (in process, or spread over workers that return them in order). */
-export type PieceTokenizer = (pieces: AsyncIterable<TextPiece>) => AsyncIterable<TokenizedPiece>;
+/**
+ * Tokenizes documents into pieces, in order (in process, or spread over workers that return them
+ * in order). Empty documents yield nothing; the others are numbered 0, 1, … in order, and each
+ * one's first piece has `first: true`.
+ */
+export type DocumentTokenizer = (
+  documents: AsyncIterable<TextDocument>,
+) => AsyncIterable<TokenizedPiece>;
 
 /** Receives the tokens of one split, in order. */
 export interface TokenSink {
@@ -82,10 +88,10 @@ export function encodePiece(tokenizer: Pick<Tokenizer, 'encode'>, text: string):
   return Uint32Array.from(tokenizer.encode(text, ENCODE_ORDINARY));
 }
 
-/** A {@link PieceTokenizer} that encodes on the calling thread. */
-export function inProcessTokenizer(tokenizer: Pick<Tokenizer, 'encode'>): PieceTokenizer {
-  return async function* (pieces) {
-    for await (const piece of pieces) {
+/** A {@link DocumentTokenizer} that encodes on the calling thread. */
+export function inProcessTokenizer(tokenizer: Pick<Tokenizer, 'encode'>): DocumentTokenizer {
+  return async function* (documents) {
+    for await (const piece of textPieces(documents)) {
       yield {
         document: piece.document,
         source: piece.source,
@@ -129,7 +135,8 @@ export interface PipelineStats {
 
 /** Options of {@link runTokenizePipeline}. */
 export interface TokenizePipelineOptions {
-  tokenizePieces: PieceTokenizer;
+  /** Turns documents into tokenized pieces: {@link inProcessTokenizer}, or worker threads in Node. */
+  tokenize: DocumentTokenizer;
   separator: number[];
   split: SplitOptions;
   train: TokenSink;
@@ -138,7 +145,6 @@ export interface TokenizePipelineOptions {
   sourceNames: string;
   /** Called after each piece with running totals. */
   onProgress?: (stats: PipelineStats) => void;
-  pieceChars?: number;
 }
 
 /** Check the split options; returns the normalised form. */
@@ -186,8 +192,7 @@ export async function runTokenizePipeline(
   let documentCount = 0;
   let textTokens = 0;
 
-  const pieces = textPieces(documents, options.pieceChars);
-  for await (const piece of options.tokenizePieces(pieces)) {
+  for await (const piece of options.tokenize(documents)) {
     stats.characters += piece.characters;
     textTokens += piece.tokens.length;
     if (piece.first) {

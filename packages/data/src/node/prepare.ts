@@ -9,18 +9,19 @@ import {
 } from '../prepare-in-memory.js';
 import { shardVersionForVocab } from '../shard-format.js';
 import { type DataSource, type ReadDocumentsOptions, readDocuments } from '../sources/documents.js';
+import { DEFAULT_PIECE_CHARS } from '../text/split-points.js';
 import {
   checkSplitOptions,
   type DataTokenizer,
   documentSeparator,
-  inProcessTokenizer,
   type PipelineStats,
   runTokenizePipeline,
 } from '../tokenize-pipeline.js';
+import { inProcessFileTokenizer } from './encode-file.js';
 import { nodeFileSystem } from './file-system.js';
 import { MANIFEST_FILE, type ShardManifest, writeManifest } from './manifest.js';
 import { ShardWriter } from './shard-writer.js';
-import { workerTokenizer } from './worker-tokenizer.js';
+import { DEFAULT_MAX_FILE_BYTES, workerTokenizer } from './worker-tokenizer.js';
 
 /** Default of {@link PrepareOptions.shardTokens}: llm.c's 100 M tokens per shard. */
 export const DEFAULT_SHARD_TOKENS = 100_000_000;
@@ -110,20 +111,25 @@ export async function prepare(
       options.onSkippedLine?.(skipped);
     },
   });
-  const tokenizePieces =
+  const tokenize =
     workers === 0
-      ? inProcessTokenizer(tokenizer)
+      ? inProcessFileTokenizer(tokenizer, {
+          maxFileBytes: DEFAULT_MAX_FILE_BYTES,
+          pieceChars: DEFAULT_PIECE_CHARS,
+          invalidUtf8: options.invalidUtf8,
+        })
       : workerTokenizer({
           workers,
           tokenizerJSON: tokenizer.toJSON(),
           tokenizerModule: options.tokenizerModule ?? DEFAULT_TOKENIZER_MODULE,
           resourceLimits: options.workerResourceLimits,
+          invalidUtf8: options.invalidUtf8,
         });
 
   let stats: PipelineStats;
   try {
     stats = await runTokenizePipeline(documents, {
-      tokenizePieces,
+      tokenize,
       separator,
       split: { ...split, seed },
       train,

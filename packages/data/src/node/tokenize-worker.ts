@@ -1,30 +1,62 @@
 /**
  * Worker thread body: rebuilds the tokenizer from its JSON with the `tokenizerFromJSON` export of
- * `tokenizerModule`, then encodes batches of text pieces. Replies in the order jobs arrive.
+ * `tokenizerModule`, then encodes jobs. A job is a batch of items: text pieces, or paths of whole
+ * plain-text files that the worker reads and decodes itself, so that reading, UTF-8 decoding and
+ * copying text between threads are spread over the workers instead of serialising the main
+ * thread. Replies, in the order jobs arrive, carry all tokens of the job in one transferred array.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Tokenizer, TokenizerJSON } from '@gpt2/tokenizer';
-import { encodePiece } from '../tokenize-pipeline.js';
+import { DataSourceError, type DataSourceErrorReason } from '../errors/data-source-error.js';
+import type { InvalidUtf8Policy } from '../text/utf8.js';
+import { ENCODE_ORDINARY } from '../tokenize-pipeline.js';
+import { encodeFile, TokenBuffer } from './encode-file.js';
 
 /** Data given to each worker at start. */
 export interface TokenizeWorkerData {
   tokenizerJSON: TokenizerJSON;
   tokenizerModule: string;
+  /** UTF-8 policy for the files the worker reads. */
+  invalidUtf8: InvalidUtf8Policy | undefined;
+  /** Files larger than this are sent back unread (`characters` −1) for the main thread to stream. */
+  maxFileBytes: number;
+  /** Piece size when cutting a file's text (as the main thread would). */
+  pieceChars: number;
 }
 
-/** A job: texts to encode. */
+/** One item of a job: a piece of text, or a whole plain-text file to read. */
+export type TokenizeItem = string | { path: string };
+
+/** A job: items to encode. */
 export interface TokenizeJob {
   id: number;
-  texts: string[];
+  items: TokenizeItem[];
 }
 
-/** The reply: all tokens flat, with the token count of each text. */
-export type TokenizeReply =
-  | { id: number; tokens: Uint32Array; lengths: Uint32Array }
-  | { id: number; error: string };
+/** A {@link DataSourceError} (or any error) in a form that survives `postMessage`. */
+export interface SerializedError {
+  message: string;
+  stack: string | undefined;
+  dataSource?: {
+    source: string;
+    reason: DataSourceErrorReason;
+    line: number | undefined;
+    byteOffset: number | undefined;
+  };
+}
 
-const { tokenizerJSON, tokenizerModule } = workerData as TokenizeWorkerData;
+/**
+ * The reply: all tokens of the job flat, with each item's token count and UTF-16 length (−1 for
+ * a file over `maxFileBytes`, left for the main thread to stream).
+ */
+export type TokenizeReply =
+  | { id: number; tokens: Uint32Array; lengths: Uint32Array; characters: Float64Array }
+  | { id: number; error: SerializedError };
+
+const { tokenizerJSON, tokenizerModule, invalidUtf8, maxFileBytes, pieceChars } =
+  workerData as TokenizeWorkerData;
 const port = parentPort!;
+const fileOptions = { maxFileBytes, pieceChars, invalidUtf8 };
 
 const ready: Promise<Pick<Tokenizer, 'encode'>> = (async () => {
   const module = (await import(tokenizerModule)) as {
@@ -38,24 +70,39 @@ const ready: Promise<Pick<Tokenizer, 'encode'>> = (async () => {
 // Failures are reported per job below.
 ready.catch(() => {});
 
+function serialize(error: unknown): SerializedError {
+  if (!(error instanceof Error)) return { message: String(error), stack: undefined };
+  const serialized: SerializedError = { message: error.message, stack: error.stack };
+  if (DataSourceError.isInstance(error)) {
+    const { source, reason, line, byteOffset } = error;
+    serialized.dataSource = { source, reason, line, byteOffset };
+  }
+  return serialized;
+}
+
 port.on('message', async (job: TokenizeJob) => {
   try {
     const tokenizer = await ready;
-    const encoded = job.texts.map((text) => encodePiece(tokenizer, text));
-    const lengths = Uint32Array.from(encoded, (tokens) => tokens.length);
-    const tokens = new Uint32Array(lengths.reduce((sum, n) => sum + n, 0));
-    let at = 0;
-    for (const piece of encoded) {
-      tokens.set(piece, at);
-      at += piece.length;
+    const out = new TokenBuffer();
+    const lengths = new Uint32Array(job.items.length);
+    const characters = new Float64Array(job.items.length);
+    for (let i = 0; i < job.items.length; i++) {
+      const item = job.items[i]!;
+      const before = out.length;
+      if (typeof item === 'string') {
+        out.push(tokenizer.encode(item, ENCODE_ORDINARY));
+        characters[i] = item.length;
+      } else {
+        characters[i] = await encodeFile(tokenizer, item.path, out, fileOptions);
+      }
+      lengths[i] = out.length - before;
     }
-    const reply: TokenizeReply = { id: job.id, tokens, lengths };
-    port.postMessage(reply, [tokens.buffer, lengths.buffer]);
+    // Transfer, not copy: a right-sized copy of the tokens is cheaper to send than the slack.
+    const tokens = out.tokens.slice(0, out.length);
+    const reply: TokenizeReply = { id: job.id, tokens, lengths, characters };
+    port.postMessage(reply, [tokens.buffer, lengths.buffer, characters.buffer]);
   } catch (error) {
-    const reply: TokenizeReply = {
-      id: job.id,
-      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
-    };
+    const reply: TokenizeReply = { id: job.id, error: serialize(error) };
     port.postMessage(reply);
   }
 });

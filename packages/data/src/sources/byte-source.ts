@@ -9,6 +9,11 @@ import { DataSourceError } from '../errors/data-source-error.js';
 export interface ByteSource {
   /** File path, URL or other name, used in error messages and the manifest. */
   readonly name: string;
+  /**
+   * Local file path, when the bytes are exactly one file's: lets `prepare`'s worker threads read
+   * the file themselves instead of receiving its text. Unset for blobs, streams and responses.
+   */
+  readonly path?: string;
   /** Bytes in chunks. Errors should be {@link DataSourceError}s naming the source. */
   stream(): AsyncIterable<Uint8Array>;
 }

@@ -19,6 +19,12 @@ export interface TextDocument {
   /** Where it came from: a path, `path:line` for JSONL, or `name#index` for iterables. */
   source: string;
   text: string | AsyncIterable<string>;
+  /**
+   * Set for a plain-text document that is a whole local file (its {@link ByteSource.path}): a
+   * tokenizer on another thread may read and decode the file itself rather than receive `text`,
+   * with the same result. `text` is lazy, so it costs nothing when left unread.
+   */
+  path?: string;
 }
 
 /** File contents format. `'auto'` means JSONL for `.jsonl`/`.ndjson` names, plain text otherwise. */
@@ -259,13 +265,15 @@ export async function* readDocuments(
       if (formatOf(spec, byteSource.name) === 'jsonl') {
         yield* jsonlDocuments(byteSource, spec.textField ?? defaultField, options);
       } else {
-        yield {
+        const document: TextDocument = {
           source: byteSource.name,
           text: decodeUtf8Stream(byteSource.stream(), {
             source: byteSource.name,
             invalidUtf8: options.invalidUtf8,
           }),
         };
+        if (byteSource.path !== undefined) document.path = byteSource.path;
+        yield document;
       }
     }
   }
