@@ -36,8 +36,19 @@ function build() {
   if (includes.length === 0) return say(`not built: node_api.h not found. ${HOW}`);
   const compiler = process.env.CC || 'cc';
   mkdirSync(dirname(output), { recursive: true });
-  const flags = ['-O3', '-std=c11', '-shared', '-fPIC', '-fvisibility=hidden', `-I${includes[0]}`];
-  const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-ldl'];
+  // No FMA contraction (clang contracts by default): adamwUpdate must round like separate kernels.
+  const flags = [
+    '-O3',
+    '-std=c11',
+    '-ffp-contract=off',
+    '-fno-math-errno',
+    '-pthread',
+    '-shared',
+    '-fPIC',
+    '-fvisibility=hidden',
+    `-I${includes[0]}`,
+  ];
+  const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-ldl', '-lm'];
   const run = spawnSync(compiler, [...flags, join(here, 'gpt2_blas.c'), '-o', output, ...link], {
     encoding: 'utf8',
   });

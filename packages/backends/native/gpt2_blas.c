@@ -11,7 +11,9 @@
  * and checks that each operand lies inside the buffer before touching it.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <node_api.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,11 +27,13 @@ typedef void (*sgemm_fn)(int order, int transA, int transB, int m, int n, int k,
 typedef void (*set_threads_fn)(int threads);
 typedef int (*get_threads_fn)(void);
 typedef char *(*get_config_fn)(void);
+typedef char *(*get_corename_fn)(void);
 
 static sgemm_fn sgemm;
 static set_threads_fn set_threads;
 static get_threads_fn get_threads;
 static get_config_fn get_config;
+static get_corename_fn get_corename;
 static const char *library;
 
 static const char *CANDIDATES[] = {
@@ -54,6 +58,7 @@ static int load_openblas(void) {
     set_threads = (set_threads_fn)dlsym(handle, "openblas_set_num_threads");
     get_threads = (get_threads_fn)dlsym(handle, "openblas_get_num_threads");
     get_config = (get_config_fn)dlsym(handle, "openblas_get_config");
+    get_corename = (get_corename_fn)dlsym(handle, "openblas_get_corename");
     library = *name;
     return 1;
   }
@@ -130,6 +135,105 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* One worker's share of a batch of products: slices [begin, end). */
+typedef struct {
+  char *heap;
+  int transA, transB, m, n, k, lda, ldb, ldc;
+  const double *a, *b, *c;
+  int64_t begin, end;
+} batch_share;
+
+static void *run_share(void *arg) {
+  const batch_share *s = (const batch_share *)arg;
+  for (int64_t i = s->begin; i < s->end; i++) {
+    sgemm(CBLAS_ROW_MAJOR, s->transA ? CBLAS_TRANS : CBLAS_NO_TRANS,
+          s->transB ? CBLAS_TRANS : CBLAS_NO_TRANS, s->m, s->n, s->k, 1.0f,
+          (const float *)(s->heap + (int64_t)s->a[i]), s->lda,
+          (const float *)(s->heap + (int64_t)s->b[i]), s->ldb, 0.0f,
+          (float *)(s->heap + (int64_t)s->c[i]), s->ldc);
+  }
+  return NULL;
+}
+
+#define MAX_BATCH_THREADS 64
+
+/* sgemmBatch(heap, transA, transB, m, n, k, lda, ldb, ldc, aOffsets, bOffsets, cOffsets, threads):
+ * C_i = op(A_i) @ op(B_i) for every i, the byte offsets in three Float64Arrays.
+ * The slices are shared out over `threads` threads, each running single-threaded
+ * sgemms: OpenBLAS's own threads cost more than they give on products this small
+ * (attention's [T, hd] @ [hd, T] per head ran 2× slower on 2 threads than on 1). */
+static napi_value js_sgemm_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 13;
+  napi_value argv[13];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data = NULL;
+  size_t length = 0;
+  if (argc != 13 || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "gpt2_blas.sgemmBatch: expected 13 arguments, the heap first");
+    return NULL;
+  }
+  int transA = bool_arg(env, argv[1]);
+  int transB = bool_arg(env, argv[2]);
+  int64_t m = int_arg(env, argv[3]), n = int_arg(env, argv[4]), k = int_arg(env, argv[5]);
+  int64_t lda = int_arg(env, argv[6]), ldb = int_arg(env, argv[7]), ldc = int_arg(env, argv[8]);
+  const double *offsets[3];
+  size_t counts[3];
+  for (int j = 0; j < 3; j++) {
+    napi_typedarray_type type;
+    void *values = NULL;
+    if (napi_get_typedarray_info(env, argv[9 + j], &type, &counts[j], &values, NULL, NULL) !=
+            napi_ok ||
+        type != napi_float64_array) {
+      napi_throw_type_error(env, NULL, "gpt2_blas.sgemmBatch: offsets must be Float64Arrays");
+      return NULL;
+    }
+    offsets[j] = (const double *)values;
+  }
+  int64_t threads = int_arg(env, argv[12]);
+  int64_t batch = (int64_t)counts[0];
+  int ok = counts[1] == counts[0] && counts[2] == counts[0] && m >= 0 && n >= 0 && k >= 0 &&
+           m <= INT32_MAX && n <= INT32_MAX && k <= INT32_MAX && threads >= 1;
+  for (int64_t i = 0; ok && i < batch; i++) {
+    ok = fits((int64_t)offsets[0][i], transA ? k : m, transA ? m : k, lda, length) &&
+         fits((int64_t)offsets[1][i], transB ? n : k, transB ? k : n, ldb, length) &&
+         fits((int64_t)offsets[2][i], m, n, ldc, length);
+  }
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "gpt2_blas.sgemmBatch: bad sizes, or an operand lies outside the heap");
+    return NULL;
+  }
+  if (sgemm == NULL) {
+    napi_throw_error(env, NULL, "gpt2_blas.sgemmBatch: OpenBLAS is not loaded");
+    return NULL;
+  }
+  if (threads > batch) threads = batch;
+  if (threads > MAX_BATCH_THREADS) threads = MAX_BATCH_THREADS;
+  if (threads < 1) return NULL; /* an empty batch */
+  int saved = get_threads != NULL ? get_threads() : 1;
+  if (set_threads != NULL && saved != 1) set_threads(1);
+  batch_share shares[MAX_BATCH_THREADS];
+  pthread_t workers[MAX_BATCH_THREADS];
+  int started[MAX_BATCH_THREADS] = {0};
+  for (int64_t t = 0; t < threads; t++) {
+    batch_share share = {(char *)data, transA, transB, (int)m, (int)n, (int)k, (int)lda,
+                         (int)ldb, (int)ldc, offsets[0], offsets[1], offsets[2],
+                         batch * t / threads, batch * (t + 1) / threads};
+    shares[t] = share;
+  }
+  /* Workers take shares 1.., this thread share 0; a worker that fails to start
+   * leaves its share to this thread. */
+  for (int64_t t = 1; t < threads; t++) {
+    started[t] = pthread_create(&workers[t], NULL, run_share, &shares[t]) == 0;
+  }
+  run_share(&shares[0]);
+  for (int64_t t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(workers[t], NULL);
+    else run_share(&shares[t]);
+  }
+  if (set_threads != NULL && saved != 1) set_threads(saved);
+  return NULL;
+}
+
 /* sumRows(heap, xOffset, rows, cols, outOffset): out[c] = Σ_r x[r, c]. */
 static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -157,6 +261,73 @@ static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+static double number_arg(napi_env env, napi_value value) {
+  double out = NAN;
+  napi_get_value_double(env, value, &out);
+  return out;
+}
+
+/* adamwUpdate(heap, [param, m, v, grad, paramOut, mOut, vOut] byte offsets (Float64Array),
+ * size, beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale):
+ * one AdamW step in float32, in the order of torch.optim.AdamW (and of
+ * @gpt2/trainer's op chain), each operation rounded to float32 as the chain's
+ * kernels round it, so the results are the same bit for bit. */
+static napi_value js_adamw_update(napi_env env, napi_callback_info info) {
+  size_t argc = 10;
+  napi_value argv[10];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  void *data = NULL;
+  size_t length = 0;
+  napi_typedarray_type type;
+  size_t count = 0;
+  void *values = NULL;
+  if (argc != 10 || napi_get_arraybuffer_info(env, argv[0], &data, &length) != napi_ok ||
+      napi_get_typedarray_info(env, argv[1], &type, &count, &values, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || count != 7) {
+    napi_throw_type_error(env, NULL,
+                          "gpt2_blas.adamwUpdate: expected (heap, Float64Array of 7 offsets, size, "
+                          "beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale)");
+    return NULL;
+  }
+  const double *offsets = (const double *)values;
+  int64_t size = int_arg(env, argv[2]);
+  for (int j = 0; j < 7; j++) {
+    if (!fits((int64_t)offsets[j], 1, size, size, length)) {
+      napi_throw_range_error(env, NULL, "gpt2_blas.adamwUpdate: an operand lies outside the heap");
+      return NULL;
+    }
+  }
+  char *heap = (char *)data;
+  const float *p = (const float *)(heap + (int64_t)offsets[0]);
+  const float *m = (const float *)(heap + (int64_t)offsets[1]);
+  const float *v = (const float *)(heap + (int64_t)offsets[2]);
+  const float *g = (const float *)(heap + (int64_t)offsets[3]);
+  float *pOut = (float *)(heap + (int64_t)offsets[4]);
+  float *mOut = (float *)(heap + (int64_t)offsets[5]);
+  float *vOut = (float *)(heap + (int64_t)offsets[6]);
+  /* The scalars as the chain sees them: float32 tensors made from doubles. */
+  double beta1 = number_arg(env, argv[3]), beta2 = number_arg(env, argv[4]);
+  const float b1 = (float)beta1, oneMinusB1 = (float)(1 - beta1);
+  const float b2 = (float)beta2, oneMinusB2 = (float)(1 - beta2);
+  const float eps = (float)number_arg(env, argv[5]);
+  const float minusStep = (float)(-number_arg(env, argv[6]));
+  const float bc2 = (float)number_arg(env, argv[7]);
+  const float decay = (float)number_arg(env, argv[8]);
+  const float scale = (float)number_arg(env, argv[9]);
+  /* x·1 is exact, so decay = 1 and scale = 1 need no branch to match a chain that skips them. */
+  for (int64_t i = 0; i < size; i++) {
+    float grad = g[i] * scale;
+    float decayed = p[i] * decay;
+    float mNew = m[i] * b1 + grad * oneMinusB1;
+    float vNew = v[i] * b2 + (grad * grad) * oneMinusB2;
+    float denominator = sqrtf(vNew) / bc2 + eps;
+    pOut[i] = decayed + (mNew / denominator) * minusStep;
+    mOut[i] = mNew;
+    vOut[i] = vNew;
+  }
+  return NULL;
+}
+
 static napi_value js_set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -177,7 +348,7 @@ static napi_value js_threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* describe(): { library, config } or null when OpenBLAS was not found. */
+/* describe(): { library, config, core } or null when OpenBLAS was not found. */
 static napi_value js_describe(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value out, value;
@@ -191,6 +362,9 @@ static napi_value js_describe(napi_env env, napi_callback_info info) {
   const char *config = get_config != NULL ? get_config() : "";
   CHECK(napi_create_string_utf8(env, config, NAPI_AUTO_LENGTH, &value));
   CHECK(napi_set_named_property(env, out, "config", value));
+  const char *core = get_corename != NULL ? get_corename() : "";
+  CHECK(napi_create_string_utf8(env, core, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_set_named_property(env, out, "core", value));
   return out;
 }
 
@@ -198,6 +372,8 @@ static napi_value init(napi_env env, napi_value exports) {
   load_openblas();
   napi_property_descriptor properties[] = {
       {"sgemm", NULL, js_sgemm, NULL, NULL, NULL, napi_default, NULL},
+      {"sgemmBatch", NULL, js_sgemm_batch, NULL, NULL, NULL, napi_default, NULL},
+      {"adamwUpdate", NULL, js_adamw_update, NULL, NULL, NULL, napi_default, NULL},
       {"sumRows", NULL, js_sum_rows, NULL, NULL, NULL, napi_default, NULL},
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, js_threads, NULL, NULL, NULL, napi_default, NULL},

@@ -46,6 +46,13 @@ const variants: Variant[] = [
   { label: 'wasm + overrides (XNNPACK)', options: { nativeBlas: false }, ms: [] },
 ];
 const nativeInfo = await initBackend('wasm', { env: {}, blasThreads: 1 });
+// OpenBLAS reads OPENBLAS_CORETYPE when it loads; a forced family decides its sgemm speed
+// (Haswell on an AVX-512 CPU runs at about half of what OpenBLAS would pick itself).
+if (process.env.OPENBLAS_CORETYPE) {
+  console.log(
+    `OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE} is set: OpenBLAS uses that kernel family instead of detecting the CPU.`,
+  );
+}
 if (nativeInfo.patches.some((p) => p.includes('openblas'))) {
   variants.push(
     { label: 'wasm + native OpenBLAS, 1 thread', options: { blasThreads: 1 }, ms: [] },

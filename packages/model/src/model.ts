@@ -90,7 +90,9 @@ class CausalSelfAttention {
     if (context.cache) {
       ({ k: keys, v: values } = context.cache.append(this.layer, keys, values)); // [B, nh, Tk, hd]
     }
-    let att = tf.mul(tf.matMul(heads(q), keys, false, true), 1 / Math.sqrt(hd)); // [B, nh, T, Tk]
+    // Scale q rather than the scores: the same 1/√hd, on a tensor Tk/hd times smaller.
+    const query = tf.mul(heads(q), 1 / Math.sqrt(hd)); // [B, nh, T, hd]
+    let att = tf.matMul(query, keys, false, true); // [B, nh, T, Tk]
     if (context.mask) att = tf.add(att, context.mask); // [B, nh, T, Tk]
     att = context.dropout(tf.softmax(att), this.config.attnPdrop); // [B, nh, T, Tk]
     const y = tf.matMul(att, values); // [B, nh, T, hd]

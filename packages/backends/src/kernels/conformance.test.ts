@@ -10,8 +10,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from '../testing/matmul-reference.js';
 import { systemRequirement } from '../testing/require-system.js';
-import { loadNativeBlas, NATIVE_BLAS_HINT } from './native/native-blas.js';
+import { loadNativeBlas, NATIVE_BLAS_HINT, type NativeBlas } from './native/native-blas.js';
 import { batchMatMulTuning } from './wasm/batch-mat-mul.js';
+import { nativeTuning } from './wasm/native-kernels.js';
 
 interface MatMulCase {
   /** Untransposed logical shapes: a [...outerA, M, K], b [...outerB, K, N]. */
@@ -173,6 +174,110 @@ function sumInput(c: SumCase, seed: number): tf.Tensor {
     : tf.tensor(floats, c.shape);
 }
 
+interface SliceCase {
+  shape: number[];
+  begin: number[];
+  size: number[];
+  dtype: 'float32' | 'int32';
+}
+
+/** Contiguous and strided boxes, rank 1 to 5, whole and partial axes. */
+const SLICE_CASES: SliceCase[] = [
+  { shape: [10], begin: [3], size: [5], dtype: 'float32' },
+  { shape: [6, 9], begin: [0, 3], size: [6, 3], dtype: 'float32' },
+  { shape: [6, 9], begin: [2, 0], size: [3, 9], dtype: 'int32' },
+  { shape: [4, 5, 6], begin: [1, 2, 0], size: [2, 3, 6], dtype: 'float32' },
+  { shape: [4, 5, 6], begin: [1, 0, 2], size: [3, 5, 1], dtype: 'float32' },
+  { shape: [3, 4, 5, 6], begin: [0, 1, 1, 2], size: [3, 2, 4, 3], dtype: 'float32' },
+  { shape: [2, 3, 2, 3, 4], begin: [1, 0, 1, 1, 0], size: [1, 3, 1, 2, 4], dtype: 'int32' },
+  { shape: [4, 5], begin: [1, 1], size: [0, 3], dtype: 'float32' },
+];
+
+/** Plain-JS slice of a row-major array. */
+function referenceSlice(c: SliceCase, values: ArrayLike<number>): number[] {
+  const out: number[] = [];
+  const strides = c.shape.map((_, d) => c.shape.slice(d + 1).reduce((x, y) => x * y, 1));
+  const count = c.size.reduce((x, y) => x * y, 1);
+  for (let i = 0; i < count; i++) {
+    let rest = i;
+    let offset = 0;
+    for (let d = c.shape.length - 1; d >= 0; d--) {
+      offset += (c.begin[d]! + (rest % c.size[d]!)) * strides[d]!;
+      rest = Math.floor(rest / c.size[d]!);
+    }
+    out.push(values[offset]!);
+  }
+  return out;
+}
+
+function sliceInput(c: SliceCase, seed: number): tf.Tensor {
+  const floats = seededFloats(
+    c.shape.reduce((x, y) => x * y, 1),
+    seed,
+  );
+  return c.dtype === 'int32'
+    ? tf.tensor(
+        Int32Array.from(floats, (x) => Math.round(x * 1000)),
+        c.shape,
+        'int32',
+      )
+    : tf.tensor(floats, c.shape);
+}
+
+interface GatherCase {
+  shape: number[];
+  indices: number[][] | number[];
+  axis: number;
+  batchDims: number;
+  dtype: 'float32' | 'int32';
+}
+
+const GATHER_CASES: GatherCase[] = [
+  { shape: [7, 20], indices: [6, 0, 3, 3, 1], axis: 0, batchDims: 0, dtype: 'float32' },
+  { shape: [40], indices: [39, 0, 7, 7], axis: 0, batchDims: 0, dtype: 'float32' },
+  { shape: [4, 5, 3], indices: [4, 0, 2], axis: 1, batchDims: 0, dtype: 'int32' },
+  {
+    shape: [3, 5, 20],
+    indices: [
+      [1, 2],
+      [0, 4],
+    ],
+    axis: 1,
+    batchDims: 0,
+    dtype: 'float32',
+  },
+  {
+    shape: [2, 6, 3],
+    indices: [
+      [5, 0],
+      [1, 1],
+    ],
+    axis: 1,
+    batchDims: 1,
+    dtype: 'float32',
+  },
+];
+
+/** Plain-JS gather: x viewed as [batch, outer, dim, inner], indices as [batch, n]. */
+function referenceGather(c: GatherCase, values: ArrayLike<number>): number[] {
+  const ids = c.indices.flat();
+  const batch = c.shape.slice(0, c.batchDims).reduce((x, y) => x * y, 1);
+  const outer = c.shape.slice(c.batchDims, c.axis).reduce((x, y) => x * y, 1);
+  const dim = c.shape[c.axis]!;
+  const inner = c.shape.slice(c.axis + 1).reduce((x, y) => x * y, 1);
+  const perBatch = ids.length / batch;
+  const out: number[] = [];
+  for (let b = 0; b < batch; b++) {
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < perBatch; j++) {
+        const base = ((b * outer + o) * dim + ids[b * perBatch + j]!) * inner;
+        for (let k = 0; k < inner; k++) out.push(values[base + k]!);
+      }
+    }
+  }
+  return out;
+}
+
 const matMulName = (c: MatMulCase, ta: boolean, tb: boolean) =>
   `[${[...c.outerA, c.M, c.K]}] @ [${[...c.outerB, c.K, c.N]}]${ta ? ' Aᵀ' : ''}${tb ? ' Bᵀ' : ''}`;
 
@@ -218,6 +323,138 @@ function describeBackendConformance(label: string, init: () => Promise<unknown>)
       }
     });
 
+    it('slice and split match plain JS for contiguous and strided boxes', () => {
+      const before = tf.memory().numTensors;
+      for (const [index, c] of SLICE_CASES.entries()) {
+        const x = sliceInput(c, 500 + index);
+        const part = tf.slice(x, c.begin, c.size);
+        const name = `slice [${c.shape}] at [${c.begin}] size [${c.size}] ${c.dtype}`;
+        expect(part.shape, name).toEqual(c.size);
+        expect(part.dtype, name).toBe(c.dtype);
+        expect(Array.from(part.dataSync()), name).toEqual(referenceSlice(c, x.dataSync()));
+        tf.dispose([x, part]);
+      }
+      const x = sliceInput({ shape: [6, 9], begin: [], size: [], dtype: 'float32' }, 600);
+      for (const axis of [0, 1]) {
+        const parts = tf.split(x, axis === 0 ? [1, 2, 3] : [2, 4, 3], axis);
+        let start = 0;
+        for (const part of parts) {
+          const size = axis === 0 ? [part.shape[0]!, 9] : [6, part.shape[1]!];
+          const begin = axis === 0 ? [start, 0] : [0, start];
+          const c: SliceCase = { shape: [6, 9], begin, size, dtype: 'float32' };
+          expect(Array.from(part.dataSync()), `split axis ${axis}`).toEqual(
+            referenceSlice(c, x.dataSync()),
+          );
+          start += part.shape[axis]!;
+        }
+        tf.dispose(parts);
+      }
+      x.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('gather matches plain JS over axes and batch dimensions, and rejects bad indices', () => {
+      const before = tf.memory().numTensors;
+      for (const [index, c] of GATHER_CASES.entries()) {
+        const x = sliceInput({ shape: c.shape, begin: [], size: [], dtype: c.dtype }, 700 + index);
+        const ids = tf.tensor(c.indices, undefined, 'int32');
+        const picked = tf.gather(x, ids, c.axis, c.batchDims);
+        const name = `gather [${c.shape}] axis ${c.axis} batchDims ${c.batchDims}`;
+        const idShape = ids.shape.slice(c.batchDims);
+        expect(picked.shape, name).toEqual([
+          ...c.shape.slice(0, c.axis),
+          ...idShape,
+          ...c.shape.slice(c.axis + 1),
+        ]);
+        expect(Array.from(picked.dataSync()), name).toEqual(referenceGather(c, x.dataSync()));
+        tf.dispose([x, ids, picked]);
+      }
+      const table = tf.ones([3, 4]);
+      const bad = tf.tensor1d([0, 3], 'int32');
+      expect(() => tf.gather(table, bad)).toThrow(/not in \[0, 2\]/);
+      tf.dispose([table, bad]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('concat matches plain JS along every axis, and is the gradient of split', () => {
+      const before = tf.memory().numTensors;
+      const shapes = [
+        {
+          axis: 0,
+          parts: [
+            [2, 3, 4],
+            [1, 3, 4],
+            [3, 3, 4],
+          ],
+        },
+        {
+          axis: 1,
+          parts: [
+            [2, 1, 4],
+            [2, 3, 4],
+          ],
+        },
+        {
+          axis: 2,
+          parts: [
+            [2, 3, 4],
+            [2, 3, 0],
+            [2, 3, 5],
+            [2, 3, 1],
+          ],
+        },
+      ];
+      for (const [index, { axis, parts }] of shapes.entries()) {
+        for (const dtype of ['float32', 'int32'] as const) {
+          const xs = parts.map((shape, i) =>
+            sliceInput({ shape, begin: [], size: [], dtype }, 1000 + 10 * index + i),
+          );
+          const joined = tf.concat(xs, axis);
+          // Reference: the pieces of `joined` sliced back out equal the inputs.
+          let start = 0;
+          for (const [i, x] of xs.entries()) {
+            const c: SliceCase = {
+              shape: joined.shape,
+              begin: joined.shape.map((_, d) => (d === axis ? start : 0)),
+              size: x.shape,
+              dtype,
+            };
+            expect(referenceSlice(c, joined.dataSync()), `concat axis ${axis} part ${i}`).toEqual(
+              Array.from(x.dataSync()),
+            );
+            start += x.shape[axis]!;
+          }
+          expect(joined.dtype).toBe(dtype);
+          tf.dispose([...xs, joined]);
+        }
+      }
+      const x = tf.tensor(seededFloats(6 * 9, 1100), [6, 9]);
+      const weights = tf.tensor(seededFloats(6 * 9, 1101), [6, 9]);
+      const dx = tf.grad((t: tf.Tensor) => {
+        const [a, b, c] = tf.split(t, [2, 4, 3], 1);
+        return tf.sum(tf.mul(tf.concat([tf.mul(a!, 2), b!, tf.mul(c!, 3)], 1), weights));
+      })(x);
+      const w = weights.dataSync();
+      const expected = Array.from(w, (value, i) => value * (i % 9 < 2 ? 2 : i % 9 < 6 ? 1 : 3));
+      expect(maxRelativeError(dx.dataSync(), expected)).toBeLessThan(1e-6);
+      tf.dispose([x, weights, dx]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('clone (Identity) keeps its values when the original is disposed', () => {
+      const before = tf.memory().numTensors;
+      const x = tf.tensor([1.5, -2, 3], [3]);
+      const copy = tf.clone(x);
+      x.dispose();
+      expect(Array.from(copy.dataSync())).toEqual([1.5, -2, 3]);
+      // The gradient tape clones saved inputs: a product's gradient still reads them.
+      const a = tf.tensor([2, 3], [2]);
+      const da = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(t, t)))(a);
+      expect(Array.from(da.dataSync())).toEqual([4, 6]);
+      tf.dispose([copy, a, da]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
     it('differentiates a matMul through its transposed products', () => {
       const a = tf.tensor(seededFloats(12 * 5, 7), [12, 5]);
       const b = tf.tensor(seededFloats(5 * 4, 8), [5, 4]);
@@ -260,7 +497,17 @@ describeBackendConformance('wasm, stock kernels', () =>
 describeBackendConformance('wasm + overrides on XNNPACK', async () => {
   batchMatMulTuning.smallProduct = 0; // the test shapes are small: send them all through the override
   const info = await initBackend('wasm', { env: {}, nativeBlas: false });
-  expect(info.patches).toEqual(expect.arrayContaining(['BatchMatMul (xnnpack)', 'Sum (xnnpack)']));
+  expect(info.patches).toEqual(
+    expect.arrayContaining([
+      'BatchMatMul (xnnpack)',
+      'Sum (xnnpack)',
+      'Identity (heap)',
+      'Slice (heap)',
+      'SplitV (heap)',
+      'GatherV2 (heap)',
+      'Concat (heap)',
+    ]),
+  );
 });
 if (hasNative) {
   describeBackendConformance('wasm + overrides on native OpenBLAS', async () => {
@@ -271,7 +518,19 @@ if (hasNative) {
   });
 }
 
+const defaultSmallSlice = nativeTuning.smallSlice;
+if (hasNative) {
+  describeBackendConformance('wasm + native OpenBLAS, one threaded sgemm per slice', async () => {
+    nativeTuning.smallSlice = 0; // every batched product takes the per-slice loop
+    await initBackend('wasm', { env: {} });
+  });
+}
+
 describe('wasm overrides against the stock wasm kernels', () => {
+  beforeAll(() => {
+    nativeTuning.smallSlice = defaultSmallSlice; // batched products through sgemmBatch
+  });
+
   const variants = [
     { kind: 'xnnpack', nativeBlas: false },
     ...(hasNative ? [{ kind: 'openblas', nativeBlas: true }] : []),
@@ -293,7 +552,7 @@ describe('wasm overrides against the stock wasm kernels', () => {
   );
 
   it.each(variants)(
-    '$kind: gives the stock matMuls and sums, and frees all wasm memory',
+    '$kind: gives the stock matMuls, sums, slices, gathers and clones, and frees all wasm memory',
     async ({ nativeBlas }) => {
       const cases = randomCases(8, 7);
       const run = () => [
@@ -308,6 +567,26 @@ describe('wasm overrides against the stock wasm kernels', () => {
         ...SUM_CASES.map((c, index) =>
           tf.tidy(() => tf.sum(sumInput(c, 400 + index), c.axis, c.keepDims).dataSync()),
         ),
+        ...SLICE_CASES.map((c, index) =>
+          tf.tidy(() => tf.slice(sliceInput(c, 800 + index), c.begin, c.size).dataSync()),
+        ),
+        ...GATHER_CASES.map((c, index) =>
+          tf.tidy(() => {
+            const x = sliceInput(
+              { shape: c.shape, begin: [], size: [], dtype: c.dtype },
+              900 + index,
+            );
+            return tf
+              .gather(x, tf.tensor(c.indices, undefined, 'int32'), c.axis, c.batchDims)
+              .dataSync();
+          }),
+        ),
+        tf.tidy(() => tf.clone(tf.range(0, 5)).dataSync()),
+        tf.tidy(() =>
+          tf
+            .concat([tf.reshape(tf.range(0, 6), [2, 3]), tf.reshape(tf.range(0, 4), [2, 2])], 1)
+            .dataSync(),
+        ),
       ];
       await initBackend('wasm', { env: {}, kernelOverrides: false });
       const stock = run();
@@ -321,4 +600,93 @@ describe('wasm overrides against the stock wasm kernels', () => {
       }
     },
   );
+});
+
+describe.runIf(hasNative)('native addon bounds checks', () => {
+  it('sgemm, sgemmBatch and adamwUpdate refuse operands outside the heap, and compute inside it', () => {
+    const blas = native as NativeBlas;
+    const heap = new ArrayBuffer(4 * 64);
+    const floats = new Float32Array(heap);
+    floats.set([1, 2, 3, 4], 0); // A [2, 2]
+    floats.set([5, 6, 7, 8], 4); // B [2, 2]
+    const offsets = (...bytes: number[]) => Float64Array.from(bytes);
+    blas.sgemmBatch!(
+      heap,
+      false,
+      false,
+      2,
+      2,
+      2,
+      2,
+      2,
+      2,
+      offsets(0, 0),
+      offsets(16, 16),
+      offsets(32, 48),
+      2,
+    );
+    expect(Array.from(floats.subarray(8, 16))).toEqual([19, 22, 43, 50, 19, 22, 43, 50]);
+    expect(() =>
+      blas.sgemmBatch!(
+        heap,
+        false,
+        false,
+        2,
+        2,
+        2,
+        2,
+        2,
+        2,
+        offsets(0),
+        offsets(16),
+        offsets(248),
+        1,
+      ),
+    ).toThrow(/outside the heap/);
+    expect(() =>
+      blas.sgemmBatch!(
+        heap,
+        false,
+        false,
+        2,
+        2,
+        2,
+        2,
+        2,
+        2,
+        offsets(0, 0),
+        offsets(16),
+        offsets(32),
+        1,
+      ),
+    ).toThrow(RangeError);
+    // adamwUpdate, first step from zero moments: m = 0.1·g, v = 0.05·g², p − lr·sign(g)·(1 − tiny).
+    floats.set([1, -2], 32); // param
+    floats.set([0, 0, 0, 0], 34); // m, v
+    floats.set([0.5, -0.25], 38); // grad
+    const adamOffsets = offsets(128, 136, 144, 152, 160, 168, 176);
+    blas.adamwUpdate!(heap, adamOffsets, 2, 0.9, 0.95, 1e-8, 0.01 / 0.1, Math.sqrt(0.05), 1, 1);
+    expect(Array.from(floats.subarray(40, 42))).toEqual([
+      Math.fround(1 - 0.01),
+      Math.fround(-2 + 0.01),
+    ]);
+    expect(Array.from(floats.subarray(42, 44))).toEqual([Math.fround(0.05), Math.fround(-0.025)]);
+    expect(() =>
+      blas.adamwUpdate!(
+        heap,
+        offsets(128, 136, 144, 152, 160, 168, 252),
+        2,
+        0.9,
+        0.95,
+        1e-8,
+        1,
+        1,
+        1,
+        1,
+      ),
+    ).toThrow(/outside the heap/);
+    expect(() => blas.sgemm(heap, false, false, 2, 2, 2, 0, 2, 16, 2, 250, 2)).toThrow(
+      /outside the heap/,
+    );
+  });
 });

@@ -18,9 +18,12 @@ export function layerNorm(
   const normalise = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.at(-1) as tf.GradSaveFunc;
     const [input, gamma, beta] = args as tf.Tensor[];
-    const { mean, variance } = tf.moments(input!, -1, true); // [..., 1] each
+    // The moments by hand: tf.moments casts, reshapes and subtracts the mean
+    // twice; x − mean is needed for x̂ anyway.
+    const centred = tf.sub(input!, tf.mean(input!, -1, true)); // [..., C]
+    const variance = tf.mean(tf.mul(centred, centred), -1, true); // [..., 1]
     const rstd = tf.rsqrt(tf.add(variance, epsilon)); // [..., 1]
-    const xhat = tf.mul(tf.sub(input!, mean), rstd); // [..., C]
+    const xhat = tf.mul(centred, rstd); // [..., C]
     save([xhat, rstd, gamma!]);
     const scaled = tf.mul(xhat, gamma!);
     return {

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AdamW } from './adamw.js';
+import { ADAMW_UPDATE_KERNEL, AdamW } from './adamw.js';
 import { clipCoefficient, globalNorm } from './clip.js';
 
 beforeAll(async () => {
@@ -210,6 +210,53 @@ print(json.dumps({'w': w.detach().flatten().tolist(), 'b': b.detach().tolist(), 
     expect(maxError).toBeLessThan(1e-6);
     opt.dispose();
     tf.dispose([w, b]);
+  });
+});
+
+describe('AdamW with a fused kernel', () => {
+  it("gives the op chain's numbers bit for bit on wasm, and keeps tensor count flat", async (context) => {
+    await initBackend('wasm', { env: {} });
+    // @gpt2/backends registers it on wasm when its native addon is built.
+    const kernel = tf.getKernel(ADAMW_UPDATE_KERNEL, 'wasm');
+    if (!kernel) {
+      await initBackend('cpu');
+      context.skip('no fused AdamW kernel: the native addon of @gpt2/backends is not built');
+      return;
+    }
+    const run = () => {
+      const w = tf.variable(tf.tensor2d(pseudoRandom(3, 40), [5, 8]));
+      const b = tf.variable(tf.tensor1d(pseudoRandom(4, 8)));
+      const opt = new AdamW(
+        new Map<string, tf.Variable>([
+          ['w', w],
+          ['b', b],
+        ]),
+      );
+      const before = tf.memory().numTensors;
+      for (let s = 0; s < 5; s++) {
+        const g = new Map<string, tf.Tensor>([
+          ['w', tf.tensor2d(pseudoRandom(300 + s, 40), [5, 8])],
+          ['b', tf.tensor1d(pseudoRandom(400 + s, 8))],
+        ]);
+        opt.apply(g, 3e-2, s % 2 === 0 ? 1 : 0.37); // with and without a clipping scale
+        tf.dispose([...g.values()]);
+      }
+      expect(tf.memory().numTensors).toBe(before);
+      const state = opt.getState();
+      const values = [w, b, ...state.tensors.values()].map((t) => Array.from(t.dataSync()));
+      opt.dispose();
+      tf.dispose([w, b, ...state.tensors.values()]);
+      return values;
+    };
+    try {
+      const fused = run();
+      tf.unregisterKernel(ADAMW_UPDATE_KERNEL, 'wasm');
+      const chain = run();
+      expect(fused).toEqual(chain);
+    } finally {
+      if (!tf.getKernel(ADAMW_UPDATE_KERNEL, 'wasm')) tf.registerKernel(kernel);
+      await initBackend('cpu');
+    }
   });
 });
 

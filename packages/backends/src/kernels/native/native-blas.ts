@@ -20,12 +20,54 @@ export interface NativeBlas {
     cOffset: number,
     ldc: number,
   ): void;
+  /**
+   * C_i[m, n] = op(A_i) @ op(B_i) for each i, at the byte offsets in the three
+   * arrays, the slices shared out over `threads` threads that each run
+   * single-threaded sgemms. Absent from addons built before it was added.
+   */
+  sgemmBatch?(
+    heap: ArrayBuffer,
+    transposeA: boolean,
+    transposeB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    aOffsets: Float64Array,
+    bOffsets: Float64Array,
+    cOffsets: Float64Array,
+    threads: number,
+  ): void;
+  /**
+   * One AdamW step over `size` floats, in float32 (see `AdamWUpdateAttrs`).
+   * `offsets`: byte offsets of param, m, v, grad, then the three outputs.
+   * Absent from addons built before it was added.
+   */
+  adamwUpdate?(
+    heap: ArrayBuffer,
+    offsets: Float64Array,
+    size: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    stepSize: number,
+    biasCorrection2Sqrt: number,
+    decay: number,
+    gradScale: number,
+  ): void;
   /** out[c] = Σ_r x[r, c] for x [rows, cols]. */
   sumRows(heap: ArrayBuffer, xOffset: number, rows: number, cols: number, outOffset: number): void;
   setThreads(threads: number): void;
   threads(): number;
-  /** The OpenBLAS library and build, or null when OpenBLAS was not found. */
-  describe(): { library: string; config: string } | null;
+  /**
+   * The OpenBLAS library, its build, and the kernel family it chose for this
+   * CPU (`core`, e.g. `Cooperlake`; `OPENBLAS_CORETYPE` overrides it, and
+   * `Haswell` on an AVX-512 CPU halves sgemm's speed), or null when OpenBLAS
+   * was not found. `core` is absent from addons built before it was added.
+   */
+  describe(): { library: string; config: string; core?: string } | null;
 }
 
 /** How to get the native kernel, in one line. */

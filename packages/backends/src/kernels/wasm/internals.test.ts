@@ -34,9 +34,21 @@ describe('the guard on tfjs-backend-wasm internals', () => {
 
   it('switches the overrides on and off, and reports them', async () => {
     const on = await initBackend('wasm', { env: {}, nativeBlas: false });
-    expect(on.patches).toEqual(['UnsortedSegmentSum', 'BatchMatMul (xnnpack)', 'Sum (xnnpack)']);
+    expect(on.patches).toEqual([
+      'UnsortedSegmentSum',
+      'BatchMatMul (xnnpack)',
+      'Sum (xnnpack)',
+      'Identity (heap)',
+      'Slice (heap)',
+      'SplitV (heap)',
+      'GatherV2 (heap)',
+      'Concat (heap)',
+    ]);
+    const ours = tf.getKernel('Identity', 'wasm')?.kernelFunc;
     const off = await initBackend('wasm', { env: { GPT2_KERNEL_OVERRIDES: '0' } });
     expect(off.blasThreads).toBeUndefined();
     expect(off.patches).toEqual(['UnsortedSegmentSum']);
+    expect(tf.getKernel('AdamWUpdate', 'wasm')).toBeUndefined();
+    expect(tf.getKernel('Identity', 'wasm')?.kernelFunc).not.toBe(ours);
   });
 });

@@ -1,9 +1,14 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import type { NativeBlas } from '../native/native-blas.js';
+import { ADAMW_UPDATE, createNativeAdamWUpdate } from './adamw-update.js';
 import { createBatchMatMulOverride } from './batch-mat-mul.js';
+import { createConcatOverride } from './concat.js';
+import { createGatherV2Override } from './gather.js';
+import { createIdentityOverride } from './identity.js';
 import { checkWasmInternals } from './internals.js';
 import { createNativeBatchMatMul, createNativeSum } from './native-kernels.js';
+import { createSliceOverride, createSplitVOverride } from './slice.js';
 import { createSumOverride } from './sum.js';
 import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
@@ -13,14 +18,20 @@ import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
  */
 const WASM_PATCHES = [unsortedSegmentSumConfig];
 
-/** A faster kernel that replaces a stock one, and can hand cases back to it. */
-interface KernelOverride {
-  kernelName: string;
-  /** On XNNPACK, inside the wasm module (always available). */
-  xnnpack(stock: KernelConfig): KernelConfig;
-  /** On OpenBLAS, through the native addon (Node, when built). */
-  native(stock: KernelConfig, blas: NativeBlas): KernelConfig;
-}
+/**
+ * A faster kernel that replaces a stock one, and can hand cases back to it:
+ * either a BLAS kernel with an XNNPACK and a native variant, or a `heap`
+ * kernel that only moves bytes within the wasm heap and serves both.
+ */
+type KernelOverride =
+  | {
+      kernelName: string;
+      /** On XNNPACK, inside the wasm module (always available). */
+      xnnpack(stock: KernelConfig): KernelConfig;
+      /** On OpenBLAS, through the native addon (Node, when built). */
+      native(stock: KernelConfig, blas: NativeBlas): KernelConfig;
+    }
+  | { kernelName: string; heap(stock: KernelConfig): KernelConfig };
 
 const WASM_OVERRIDES: KernelOverride[] = [
   {
@@ -29,6 +40,11 @@ const WASM_OVERRIDES: KernelOverride[] = [
     native: createNativeBatchMatMul,
   },
   { kernelName: 'Sum', xnnpack: createSumOverride, native: createNativeSum },
+  { kernelName: 'Identity', heap: createIdentityOverride },
+  { kernelName: 'Slice', heap: createSliceOverride },
+  { kernelName: 'SplitV', heap: createSplitVOverride },
+  { kernelName: 'GatherV2', heap: createGatherV2Override },
+  { kernelName: 'Concat', heap: createConcatOverride },
 ];
 
 /** The stock kernels, kept so that the overrides can be switched off again. */
@@ -38,6 +54,8 @@ const built = new Map<KernelConfig, Map<string, KernelConfig>>();
 /** The kernel functions this module registered. */
 const ours = new WeakSet<object>();
 let warned = false;
+/** The fused AdamW kernel on the native addon, once built (null: the addon lacks it). */
+let nativeAdamW: KernelConfig | null | undefined;
 
 /** Options for {@link registerWasmKernels}. */
 export interface WasmKernelOptions {
@@ -89,12 +107,14 @@ export function registerWasmKernels(tfjs: typeof tf, options: WasmKernelOptions)
     const stock = stockKernels.get(override.kernelName);
     if (!stock) continue; // the backend has no such kernel: nothing to override
     if (useOverrides) {
-      const kind = options.native ? 'openblas' : 'xnnpack';
+      const kind = 'heap' in override ? 'heap' : options.native ? 'openblas' : 'xnnpack';
       const byKind = built.get(stock) ?? new Map<string, KernelConfig>();
       built.set(stock, byKind);
       let config = byKind.get(kind);
       if (!config) {
-        config = options.native ? override.native(stock, options.native) : override.xnnpack(stock);
+        if ('heap' in override) config = override.heap(stock);
+        else if (options.native) config = override.native(stock, options.native);
+        else config = override.xnnpack(stock);
         byKind.set(kind, config);
         ours.add(config.kernelFunc);
       }
@@ -102,6 +122,17 @@ export function registerWasmKernels(tfjs: typeof tf, options: WasmKernelOptions)
       active.push(`${override.kernelName} (${kind})`);
     } else {
       replaceKernel(tfjs, stock);
+    }
+  }
+  // The fused AdamW step has no stock kernel and exists only on the native addon.
+  const adamw = tfjs.getKernel(ADAMW_UPDATE, 'wasm');
+  if (adamw && ours.has(adamw.kernelFunc)) tfjs.unregisterKernel(ADAMW_UPDATE, 'wasm');
+  if (useOverrides && options.native && (!adamw || ours.has(adamw.kernelFunc))) {
+    nativeAdamW ??= createNativeAdamWUpdate(options.native) ?? null;
+    if (nativeAdamW) {
+      ours.add(nativeAdamW.kernelFunc);
+      tfjs.registerKernel(nativeAdamW);
+      active.push(`${ADAMW_UPDATE} (native)`);
     }
   }
   return active;
