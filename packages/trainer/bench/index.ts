@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describeBackend, initBackend, measurePeakFlops } from '@gpt2/backends';
 import { loadBrownCorpusText } from '@gpt2/corpora';
@@ -34,23 +35,35 @@ function pytorchReference(
     vocab_size: vocabSize,
     steps: 5,
   };
-  try {
-    const out = execFileSync('/usr/bin/python3', [script, JSON.stringify(options)], {
-      cwd: root,
-    }).toString();
-    const json = JSON.parse(out.trim().split('\n').at(-1)!) as {
-      ms_per_step: number;
-      tokens_per_s: number;
-      threads: number;
-    };
-    return {
-      msPerStep: json.ms_per_step,
-      tokensPerSecond: json.tokens_per_s,
-      threads: json.threads,
-    };
-  } catch (error) {
-    return `failed (${(error as Error).message.split('\n')[0]})`;
+  // PyTorch at its best thread count: on a shared 2-core machine 2 threads can
+  // be slower than 1, and the ratio should not flatter us.
+  let best: { msPerStep: number; tokensPerSecond: number; threads: number } | undefined;
+  for (const threads of [...new Set([1, availableParallelism()])]) {
+    try {
+      const out = execFileSync(
+        '/usr/bin/python3',
+        [script, JSON.stringify({ ...options, threads })],
+        {
+          cwd: root,
+        },
+      ).toString();
+      const json = JSON.parse(out.trim().split('\n').at(-1)!) as {
+        ms_per_step: number;
+        tokens_per_s: number;
+        threads: number;
+      };
+      if (!best || json.ms_per_step < best.msPerStep) {
+        best = {
+          msPerStep: json.ms_per_step,
+          tokensPerSecond: json.tokens_per_s,
+          threads: json.threads,
+        };
+      }
+    } catch (error) {
+      return `failed (${(error as Error).message.split('\n')[0]})`;
+    }
   }
+  return best ?? 'failed (no run)';
 }
 
 const backend = await initBackend('auto');
