@@ -6,7 +6,7 @@
  * `gpt2 tokenizer train --brown`, `gpt2 prepare --brown`, `gpt2 train`, then
  * the run's best checkpoint is copied.
  *
- *   pnpm --filter @gpt2/web build:demo-model            # ~6 minutes on 2 CPU cores (1500 steps)
+ *   pnpm --filter @gpt2/web build:demo-model            # ~2 minutes on 2 CPU cores (1500 steps)
  *   pnpm --filter @gpt2/web build:demo-model --steps 50 --out /tmp/demo   # a quick check
  *
  * The model: a byte-level BPE of 2048 tokens, 2 layers, d=128, 4 heads,
