@@ -1,20 +1,10 @@
-import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from './init-backend.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from './testing/matmul-reference.js';
-import { systemRequirement } from './testing/require-system.js';
-import { findSwiftShader } from './webgpu/swiftshader.js';
+import { requireSoftwareWebGpu } from './testing/require-system.js';
 
-const hasVulkanLoader = [
-  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
-  '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
-].some((p) => existsSync(p));
-const ready = systemRequirement(
-  'Chromium (SwiftShader) and the Vulkan loader',
-  findSwiftShader() !== undefined && hasVulkanLoader,
-  'apt-get install chromium libvulkan1',
-);
+const ready = requireSoftwareWebGpu();
 
 describe.runIf(ready)('webgpu in Node (Dawn on SwiftShader)', () => {
   it('activates webgpu on the software adapter and computes a correct matMul', async () => {

@@ -3,9 +3,9 @@
  * in Node): logits and loss from the fixture weights, as in parity.test.ts.
  * Reads only with `await data()`: synchronous reads crash under Node's WebGPU.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
-import { findSwiftShader } from '@gpt2/backends/swiftshader';
+import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
@@ -13,27 +13,7 @@ import { GPT2Model } from './model.js';
 import { loadWeights } from './weights/load-weights.js';
 import { readSafetensors } from './weights/safetensors.js';
 
-/**
- * For tests that need a system package: skipped loudly on a developer machine
- * without it, a failure under CI=true (never a silent skip there).
- */
-function systemRequirement(what: string, present: boolean, install: string): boolean {
-  if (present) return true;
-  const message = `\n*** ${what} is not installed: ${install}\n`;
-  if (process.env.CI === 'true') throw new Error(`CI requires ${what}. ${message}`);
-  console.warn(`${message}*** Skipping the tests that need it.\n`);
-  return false;
-}
-
-const hasVulkanLoader = [
-  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
-  '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
-].some((path) => existsSync(path));
-const ready = systemRequirement(
-  'Chromium (SwiftShader) and the Vulkan loader',
-  findSwiftShader() !== undefined && hasVulkanLoader,
-  'apt-get install chromium libvulkan1',
-);
+const ready = requireSoftwareWebGpu();
 
 const FIXTURES = new URL('./__fixtures__/', import.meta.url);
 /** Same measures as parity.test.ts: max|a-b|/max|b| for logits, relative error for the loss. */

@@ -1,24 +1,12 @@
-import { existsSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
-import { findSwiftShader } from '@gpt2/backends/swiftshader';
+import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { GPT2Model, PRESETS } from '@gpt2/model';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { compareCachedUncached } from './testing/real-model-checks.js';
 
-// Gated like packages/backends/src/webgpu-node.test.ts: needs Chromium's SwiftShader and the Vulkan loader.
-const hasVulkanLoader = [
-  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
-  '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
-].some((path) => existsSync(path));
-const ready = findSwiftShader() !== undefined && hasVulkanLoader;
-if (!ready) {
-  const message =
-    '\n*** Chromium (SwiftShader) and the Vulkan loader are not installed: apt-get install chromium libvulkan1\n';
-  if (process.env.CI === 'true') throw new Error(`CI requires them. ${message}`);
-  console.warn(`${message}*** Skipping the webgpu sampler tests.\n`);
-}
+const ready = requireSoftwareWebGpu();
 
 describe.runIf(ready)('generate on webgpu in Node (Dawn on SwiftShader)', () => {
   it('cached and uncached generation give identical tokens: greedy and seeded sampling', async () => {

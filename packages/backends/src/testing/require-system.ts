@@ -1,7 +1,11 @@
+import { existsSync } from 'node:fs';
+import { findSwiftShader } from '../webgpu/swiftshader.js';
+
 /**
- * For tests that need a system package (Chromium's SwiftShader, libvulkan).
- * On a developer machine without it, the test is skipped with a loud message;
- * under CI=true a missing package is a failure, never a skip.
+ * For tests that need a system package (Chromium's SwiftShader, libvulkan,
+ * PyTorch). On a developer machine without it, the tests are skipped with a
+ * loud message; under CI=true a missing package is a failure, never a skip.
+ * Returns whether the requirement is met (for `describe.runIf`).
  */
 export function systemRequirement(what: string, present: boolean, install: string): boolean {
   if (present) return true;
@@ -9,4 +13,21 @@ export function systemRequirement(what: string, present: boolean, install: strin
   if (process.env.CI === 'true') throw new Error(`CI requires ${what}. ${message}`);
   console.warn(`${message}*** Skipping the tests that need it.\n`);
   return false;
+}
+
+const VULKAN_LOADERS = [
+  '/usr/lib/x86_64-linux-gnu/libvulkan.so.1',
+  '/usr/lib/aarch64-linux-gnu/libvulkan.so.1',
+];
+
+/**
+ * WebGPU in Node on a CPU-only machine needs Chromium's SwiftShader Vulkan
+ * driver and the Vulkan loader that Dawn opens (see scripts/install-system-deps.sh).
+ */
+export function requireSoftwareWebGpu(): boolean {
+  return systemRequirement(
+    'Chromium (SwiftShader) and the Vulkan loader',
+    findSwiftShader() !== undefined && VULKAN_LOADERS.some((path) => existsSync(path)),
+    'apt-get install chromium libvulkan1',
+  );
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
+import { systemRequirement } from '@gpt2/backends/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from '../hf-config.js';
 import { GPT2Model } from '../model.js';
@@ -22,14 +23,9 @@ const SCRIPT = fileURLToPath(
 const FIXTURES = fileURLToPath(new URL('../__fixtures__/', import.meta.url));
 
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-if (!hasTorch) {
-  const message = `${PYTHON} with torch is not available (Debian: apt-get install python3-torch)`;
-  // scripts/install-system-deps.sh installs it for CI, where a skip would hide a regression.
-  if (process.env.CI === 'true') throw new Error(`CI requires ${message}.`);
-  console.warn(`\n*** ${message}: skipping the PyTorch interop test.\n`);
-}
+const ready = systemRequirement(`${PYTHON} with torch`, hasTorch, 'apt-get install python3-torch');
 
-describe.runIf(hasTorch)('PyTorch reads what saveModelFolder writes', () => {
+describe.runIf(ready)('PyTorch reads what saveModelFolder writes', () => {
   let work: string;
   beforeAll(async () => {
     await initBackend('cpu');
