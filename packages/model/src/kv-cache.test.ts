@@ -86,6 +86,66 @@ describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
     checkCacheMatchesFull({ ...config, positionEmbedding: 'sinusoidal' });
   });
 
+  it('lastPositionOnly gives the last row of the full logits (1e-6), with and without a cache', async () => {
+    await initBackend(backend);
+    const model = GPT2Model.create(config, { seed: 3 });
+    const full = model.forward(ids); // [B, T, V]
+    const lastRow = (to: number) => tf.slice(full, [0, to - 1, 0], [B, 1, config.vocabSize]);
+    const last = model.forward(ids, { lastPositionOnly: true });
+    expect(last.shape).toEqual([B, 1, config.vocabSize]);
+    const expected = lastRow(T);
+    expect(maxAbsDiff(last, expected)).toBeLessThan(1e-6);
+    tf.dispose([last, expected]);
+    const cache = model.createKVCache(B);
+    for (const [from, to] of [
+      [0, 6],
+      [6, 7],
+      [7, 14],
+    ] as const) {
+      const logits = model.forward(
+        ids.map((row) => row.slice(from, to)),
+        { cache, lastPositionOnly: true },
+      );
+      const want = lastRow(to);
+      expect(logits.shape).toEqual([B, 1, config.vocabSize]);
+      expect(maxAbsDiff(logits, want), `positions ${from}..${to}`).toBeLessThan(1e-5);
+      tf.dispose([logits, want]);
+    }
+    expect(cache.length).toBe(T);
+    tf.dispose(full);
+    cache.dispose();
+    model.dispose();
+  });
+
+  it('select gathers cache rows: decoding continues as for the selected sequences', async () => {
+    await initBackend(backend);
+    const model = GPT2Model.create(config, { seed: 4 });
+    const cache = model.createKVCache(B);
+    tf.dispose(
+      model.forward(
+        ids.map((row) => row.slice(0, 9)),
+        { cache },
+      ),
+    );
+    const rows = [1, 1, 0];
+    cache.select(rows);
+    expect(cache.batchSize).toBe(3);
+    expect(cache.length).toBe(9);
+    const picked = rows.map((b) => ids[b]!);
+    const logits = model.forward(
+      picked.map((row) => row.slice(9, 12)),
+      { cache },
+    );
+    const full = model.forward(picked.map((row) => row.slice(0, 12)));
+    const expected = tf.slice(full, [0, 9, 0], [3, 3, config.vocabSize]);
+    expect(maxAbsDiff(logits, expected)).toBeLessThan(1e-5);
+    expect(() => cache.select([3])).toThrow(RangeError);
+    expect(() => cache.select([])).toThrow(RangeError);
+    tf.dispose([logits, full, expected]);
+    cache.dispose();
+    model.dispose();
+  });
+
   it('gradients reach every parameter', async () => {
     await initBackend(backend);
     const model = GPT2Model.create({ ...config, tieWordEmbeddings: false }, { seed: 11 });

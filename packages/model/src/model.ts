@@ -174,6 +174,12 @@ export interface ForwardOptions {
    * Default: none (a full forward pass from position 0).
    */
   cache?: KVCache;
+  /**
+   * Compute logits for the last position only, [B, 1, V]: all a sampler
+   * needs, and the V-wide head is most of a short forward pass (512 × 50,257
+   * logits for a 512-token gpt2 prefill otherwise). Default: false ([B, T, V]).
+   */
+  lastPositionOnly?: boolean;
 }
 
 /** Options for {@link GPT2Model.loss}. */
@@ -276,14 +282,15 @@ export class GPT2Model {
   }
 
   /**
-   * Next-token logits, float32 [B, T, V], for int32 token ids [B, T].
+   * Next-token logits, float32 [B, T, V] ([B, 1, V] with
+   * `lastPositionOnly`), for int32 token ids [B, T].
    *
    * @throws TokenIdError, TypeError or RangeError for bad ids;
    *   ContextLengthError when cached + new positions exceed `nPositions`.
    */
   forward(ids: TokenIds, options: ForwardOptions = {}): tf.Tensor3D {
     this.#assertLive();
-    const { cache, training = false } = options;
+    const { cache, training = false, lastPositionOnly = false } = options;
     const { vocabSize: V, nPositions: P, nEmbd: C } = this.config;
     if (cache !== undefined) this.#checkCache(cache);
     return tf.tidy(() => {
@@ -304,13 +311,16 @@ export class GPT2Model {
       const pos = tf.slice(this.#positions(), [start, 0], [T, C]); // [T, C]
       let x = context.dropout(tf.add(tok, pos), this.config.embdPdrop) as tf.Tensor3D; // [B, T, C]
       for (const block of this.#blocks) x = block.forward(x, context); // [B, T, C]
-      x = this.#lnF.forward(x); // [B, T, C]
+      cache?.advance(T);
+      // nanoGPT's inference-time optimisation: only the last position's logits.
+      if (lastPositionOnly && T > 1) x = tf.slice(x, [0, T - 1, 0], [B, 1, C]); // [B, 1, C]
+      const To = x.shape[1]; // T, or 1
+      x = this.#lnF.forward(x); // [B, To, C]
       // Weight tying (Press & Wolf 2017; GPT-2): the output projection is the
       // token embedding, logits = x @ wte^T.
       const head = this.#lmHead ?? this.#wte;
-      const logits = tf.matMul(tf.reshape(x, [B * T, C]), head as tf.Tensor2D, false, true); // [B*T, V]
-      cache?.advance(T);
-      return tf.reshape(logits, [B, T, V]) as tf.Tensor3D; // [B, T, V]
+      const logits = tf.matMul(tf.reshape(x, [B * To, C]), head as tf.Tensor2D, false, true); // [B*To, V]
+      return tf.reshape(logits, [B, To, V]) as tf.Tensor3D; // [B, To, V]
     });
   }
 

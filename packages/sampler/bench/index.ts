@@ -5,10 +5,12 @@
  * wasm backend. Prints the PyTorch reference (nanoGPT-style uncached
  * generate, tools/reference/bench_generate.py) beside ours when torch exists.
  *
- * Run: pnpm --filter @gpt2/sampler bench   (a few minutes)
+ * Run: pnpm --filter @gpt2/sampler bench [case-name-prefix] [--fast]
+ * (a few minutes; `--fast` skips the slow uncached and torch runs of 124M).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { initBackend } from '@gpt2/backends';
 import { type GPT2Config, GPT2Model, PRESETS } from '@gpt2/model';
@@ -87,12 +89,19 @@ function torchTokensPerSecond(
   }
 }
 
-const fmt = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(1));
+const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
 
 async function main(): Promise<void> {
   const info = await initBackend('wasm', { env: {} });
   const tokenizer = await gpt2Tokenizer();
-  const only = process.argv[2];
+  const args = process.argv.slice(2);
+  const fast = args.includes('--fast');
+  const only = args.find((arg) => !arg.startsWith('--'));
+  console.log(
+    `load average: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')}`,
+  );
   console.log(`backend: ${info.name}; greedy, batch 1; tokens/s include the prompt's prefill.\n`);
   const rows: string[][] = [];
   for (const c of CASES) {
@@ -105,15 +114,20 @@ async function main(): Promise<void> {
       );
       await tokensPerSecond(model, tokenizer, prompt.slice(0, 4), 4, true); // warm-up: kernels, weight packing
       const uncachedTokens = c.uncachedTokens(promptLength);
+      const cachedOnly = fast && uncachedTokens < NEW_TOKENS;
       const cached = await tokensPerSecond(model, tokenizer, prompt, NEW_TOKENS, true);
-      const uncached = await tokensPerSecond(model, tokenizer, prompt, uncachedTokens, false);
-      const torch = torchTokensPerSecond(c.config, promptLength, uncachedTokens);
+      const uncached = cachedOnly
+        ? Number.NaN
+        : await tokensPerSecond(model, tokenizer, prompt, uncachedTokens, false);
+      const torch = cachedOnly
+        ? undefined
+        : torchTokensPerSecond(c.config, promptLength, uncachedTokens);
       const row = [
         c.name,
         String(promptLength),
         `${fmt(cached)} (${NEW_TOKENS})`,
         `${fmt(uncached)} (${uncachedTokens})`,
-        `${(cached / uncached).toFixed(1)}×`,
+        Number.isNaN(uncached) ? 'n/a' : `${(cached / uncached).toFixed(1)}×`,
         `${fmt(torch)} (${uncachedTokens})`,
         torch === undefined ? 'n/a' : `${(cached / torch).toFixed(2)}×`,
       ];
@@ -138,6 +152,11 @@ async function main(): Promise<void> {
     [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join(
       '\n',
     ),
+  );
+  console.log(
+    `load average at end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(', ')}`,
   );
   console.log(
     "\nTarget: cached >= 5× uncached at prompt 512. Uncached = nanoGPT's generate (re-run the context each token).",

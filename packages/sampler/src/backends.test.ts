@@ -33,6 +33,27 @@ describe.each(['cpu', 'wasm'] as const)(
       }
       model.dispose();
     });
+
+    it('beam search gives identical beams with and without the cache (KVCache.select)', async () => {
+      await initBackend(backend, { env: {} });
+      const tokenizer = await gpt2Tokenizer();
+      const model = GPT2Model.create(config, { seed: 8 });
+      const options = { numBeams: 3, numReturnSequences: 3, maxNewTokens: 12, stopTokenIds: [] };
+      await generateText(model, tokenizer, 'Once upon', { ...options, maxNewTokens: 2 }); // builds the mask
+      const before = tf.memory().numTensors;
+      const cached = await generateText(model, tokenizer, 'Once upon', options);
+      const uncached = await generateText(model, tokenizer, 'Once upon', {
+        ...options,
+        useCache: false,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(cached.sequences.map((s) => s.tokenIds)).toEqual(
+        uncached.sequences.map((s) => s.tokenIds),
+      );
+      for (const [i, s] of cached.sequences.entries())
+        expect(s.score).toBeCloseTo(uncached.sequences[i]?.score as number, 3);
+      model.dispose();
+    });
   },
 );
 

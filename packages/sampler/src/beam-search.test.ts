@@ -77,6 +77,20 @@ describe('beam search', () => {
     model.dispose();
   });
 
+  it('with the cache feeds one token per beam per step: reordered beams gather cache rows', async () => {
+    const model = createFakeModel({ nPositions: 32 });
+    const tokenizer = createFakeTokenizer();
+    const prompt = [3, 1, 4, 1];
+    await generateText(model, tokenizer, prompt, {
+      numBeams: 3,
+      maxNewTokens: 6,
+      stopTokenIds: [],
+    });
+    // The prompt once, then 3 beams × 1 token for each of the 5 later steps; no re-encoding.
+    expect(model.stats).toEqual({ calls: 6, tokens: prompt.length + 5 * 3 });
+    model.dispose();
+  });
+
   it('ends beams on the stop token and scores them with the length penalty', async () => {
     const model = createFakeModel();
     const tokenizer = createFakeTokenizer();

@@ -49,9 +49,9 @@ function topEntries(row: Float64Array, count: number): [number, number][] {
  * or stop string) becomes a finished hypothesis scored
  * `sum logprob / generatedLength ** lengthPenalty`.
  *
- * The KV cache is used while the beams keep their order; when beams are
- * reordered the cache is rebuilt from the window (the model's cache has no
- * row gather), which costs one full-window forward pass.
+ * The KV cache follows the beams: when they reorder, its rows are gathered
+ * from their parents (`KVCache.select`), so every step feeds one token per
+ * beam. A cache without `select` is rebuilt from the window instead.
  */
 export async function* beamSearch(
   model: SamplerModel,
@@ -145,7 +145,11 @@ export async function* beamSearch(
       // Row b of the cache can be extended only if beam b grew out of beam b.
       const reordered = next.length !== beams.length || parents.some((parent, b) => parent !== b);
       beams = next;
-      if (reordered) window.replaceRows(beams.map((beam) => [...beam.tokens]));
+      if (reordered)
+        window.replaceRows(
+          beams.map((beam) => [...beam.tokens]),
+          parents,
+        );
       else window.append(beams.map((beam) => beam.tokens[beam.tokens.length - 1] as number));
       if (finished.length >= width) {
         const best = beams[0];

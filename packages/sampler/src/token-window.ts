@@ -55,9 +55,18 @@ export class TokenWindow {
     for (const [row, token] of tokens.entries()) this.#rows[row]?.push(token);
   }
 
-  /** Replace the rows (beam search reorders them); the cache is dropped and rebuilt on the next step. */
-  replaceRows(rows: number[][]): void {
+  /**
+   * Replace the rows (beam search reorders them). `parents[i]` is the old row
+   * that new row i extends by its last token: the cache keeps those rows
+   * (`select`), or, for a cache without `select`, is dropped and rebuilt on
+   * the next step.
+   */
+  replaceRows(rows: number[][], parents?: readonly number[]): void {
     this.#rows = rows;
+    if (this.#cache?.select && parents?.length === rows.length) {
+      this.#cache.select(parents);
+      return;
+    }
     this.#cache?.dispose();
     this.#cache = undefined;
   }
@@ -88,12 +97,17 @@ export class TokenWindow {
     const input = tf.tensor2d(flat, [batch, time], 'int32');
     let logits: tf.Tensor3D;
     try {
-      logits = this.#model.forward(input, this.#cache ? { cache: this.#cache } : undefined);
+      logits = this.#model.forward(input, {
+        lastPositionOnly: true,
+        ...(this.#cache ? { cache: this.#cache } : {}),
+      });
     } finally {
       input.dispose();
     }
+    // [B, 1, V], or [B, T, V] from a model that ignores lastPositionOnly.
+    const at = (logits.shape[1] as number) - 1;
     const last = tf.tidy(() =>
-      tf.reshape(tf.slice(logits, [0, time - 1, 0], [batch, 1, vocabSize]), [batch, vocabSize]),
+      tf.reshape(tf.slice(logits, [0, at, 0], [batch, 1, vocabSize]), [batch, vocabSize]),
     ); // [B, V]
     logits.dispose();
     try {

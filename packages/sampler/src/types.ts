@@ -9,14 +9,26 @@ import type * as tf from '@tensorflow/tfjs-core';
 export interface SamplerKVCache {
   /** Tokens held per row. */
   readonly length: number;
+  /**
+   * Keep the rows `batchIndices` of the batch, in that order (rows may repeat).
+   * Optional: without it, beam search re-encodes the window when beams reorder.
+   */
+  select?(batchIndices: readonly number[]): void;
   dispose(): void;
 }
 
 /** The part of `@gpt2/model`'s `GPT2Model` the sampler uses. */
 export interface SamplerModel {
   readonly config: { readonly nPositions: number; readonly vocabSize: number };
-  /** ids int32 [B, T] -> logits float32 [B, T, V]. With a cache, ids are the new tokens only. */
-  forward(ids: tf.Tensor2D, options?: { cache?: SamplerKVCache }): tf.Tensor3D;
+  /**
+   * ids int32 [B, T] -> logits float32 [B, T, V]. With a cache, ids are the new tokens only.
+   * The sampler asks for `lastPositionOnly` (logits [B, 1, V]); a model may ignore it and
+   * return all T positions.
+   */
+  forward(
+    ids: tf.Tensor2D,
+    options?: { cache?: SamplerKVCache; lastPositionOnly?: boolean },
+  ): tf.Tensor3D;
   createKVCache(batchSize: number): SamplerKVCache;
 }
 

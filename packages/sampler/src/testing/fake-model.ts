@@ -19,7 +19,15 @@ class FakeCache implements SamplerKVCache {
   length = 0;
   /** Running sum of the hidden states seen, [B, width]. */
   sum: tf.Tensor2D | undefined;
-  constructor(readonly batchSize: number) {}
+  constructor(public batchSize: number) {}
+  select(batchIndices: readonly number[]): void {
+    if (this.sum) {
+      const old = this.sum;
+      this.sum = tf.tidy(() => tf.gather(old, tf.tensor1d(batchIndices as number[], 'int32')));
+      old.dispose();
+    }
+    this.batchSize = batchIndices.length;
+  }
   dispose(): void {
     this.sum?.dispose();
     this.sum = undefined;
