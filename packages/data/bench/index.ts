@@ -7,18 +7,33 @@
  * 3. resident size while streaming a corpus 10× larger than a small heap, in a child process.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadBrownCorpus } from '@gpt2/corpora';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
-import {
-  createBatchSampler,
-  openShards,
-  prepare,
-  tokenDatasetFromArray,
-} from '../src/node/index.js';
+import { createBatchSampler, openShards, tokenDatasetFromArray } from '../src/node/index.js';
 import { encodeRates } from './tokenizer-ceiling.js';
+
+// prepare runs from freshly built dist code, as the product does, with workers that load the
+// tokenizer's dist: through tsx every worker would first load tsx and transpile the tokenizer
+// sources (~0.1 s more start-up per worker, which is not what users pay). Without a built
+// tokenizer, fall back to the sources.
+const packageDir = new URL('../', import.meta.url);
+const tokenizerDist = new URL('dist/index.js', import.meta.resolve('@gpt2/tokenizer/package.json'));
+const fromDist = existsSync(tokenizerDist);
+if (fromDist) {
+  const tsc = new URL('bin/tsc', import.meta.resolve('typescript/package.json'));
+  execFileSync(process.execPath, [tsc.pathname, '-p', 'tsconfig.build.json'], {
+    cwd: packageDir,
+    stdio: 'inherit',
+  });
+}
+const { prepare } = (await import(
+  fromDist ? new URL('dist/node/index.js', packageDir).href : '../src/node/index.js'
+)) as typeof import('../src/node/index.js');
+const tokenizerModule = fromDist ? tokenizerDist.href : undefined;
 
 const HEAP_MB = 32;
 const root = await mkdtemp(join(tmpdir(), 'gpt2-data-bench-'));
@@ -31,7 +46,7 @@ const table = (rows: (string | number)[][]) => {
 
 try {
   console.log(
-    `@gpt2/data bench — Node ${process.version}, ${availableParallelism()} CPU cores, load average ${loadavg()[0]!.toFixed(1)} at start\n`,
+    `@gpt2/data bench — Node ${process.version}, ${availableParallelism()} CPU cores, load average ${loadavg()[0]!.toFixed(1)} at start; prepare from ${fromDist ? 'built dist (workers load the tokenizer dist)' : 'sources through tsx'}\n`,
   );
   const tokenizer = await gpt2Tokenizer();
   const docs = await loadBrownCorpus();
@@ -53,8 +68,8 @@ try {
   // as the workers' (each worker builds a fresh tokenizer); start-up is measured separately.
   const tiny = join(root, 'tiny.txt');
   await writeFile(tiny, 'A short document.');
-  // Two rounds, variants interleaved, best of each: the machine may be shared.
-  const ROUNDS = 2;
+  // Three rounds, variants interleaved, best of each: the machine may be shared.
+  const ROUNDS = 3;
   const runs: { label: string; seconds: number; cpu: number; tokens: number; startup: number }[] =
     [];
   const variants = [
@@ -69,6 +84,7 @@ try {
       const manifest = await prepare(corpusDir, tokenizer, {
         outDir: join(root, `w${workers}`),
         workers,
+        tokenizerModule,
       });
       const seconds = (performance.now() - start) / 1000;
       const cpuUsed = process.cpuUsage(cpuBefore);
@@ -78,6 +94,7 @@ try {
         outDir: join(root, `tiny${workers}`),
         workers,
         valFraction: 0,
+        tokenizerModule,
       });
       const startup = (performance.now() - start) / 1000;
       const run = {
@@ -125,7 +142,7 @@ try {
   const two = await encodeRates(2);
   const both = two.reduce((a, b) => a + b, 0);
   console.log(
-    `ceiling now: the tokenizer alone on in-memory text encodes ${one!.toFixed(1)} MB/s on 1 thread, ${both.toFixed(1)} MB/s on 2 threads at once (${(both / one!).toFixed(2)}×); load average ${loadavg()[0]!.toFixed(1)}\n`,
+    `ceiling now: the tokenizer alone on in-memory text encodes ${one!.toFixed(1)} MB/s on 1 thread, ${both.toFixed(1)} MB/s on 2 threads at once (${(both / one!).toFixed(2)}×); prepare with 2 workers: ${(oneWorker / runs[2]!.seconds).toFixed(2)}× of 1 worker; load average ${loadavg()[0]!.toFixed(1)}\n`,
   );
 
   // 2. sampler throughput over the 2-worker shards.

@@ -4,6 +4,7 @@ import {
   decodeTokens,
   encodeShardHeader,
   encodeTokens,
+  encodeTokensInto,
   parseShardHeader,
   rawUint16Layout,
   shardVersionForVocab,
@@ -59,6 +60,26 @@ describe('llm.c shard format', () => {
     expect(shardVersionForVocab(65536)).toBe(1);
     expect(shardVersionForVocab(65537)).toBe(2);
     expect(() => encodeTokens([70000], 1, 'x.bin')).toThrow(/does not fit shard version 1/);
+    // The typed-array fast path checks the range too, and writes the same bytes.
+    expect(() => encodeTokens(Uint32Array.of(1, 70000, 2), 1, 'x.bin')).toThrow(
+      /token 70000 does not fit shard version 1/,
+    );
+    for (const version of [1, 2] as const) {
+      const ids = [0, 1, 50256, 65535];
+      const expected = encodeTokens(ids, version, 'y.bin');
+      expect(encodeTokens(Uint32Array.from(ids), version, 'y.bin')).toEqual(expected);
+      // Into a reused buffer at an offset, as the shard writer does.
+      const width = version === 1 ? 2 : 4;
+      const target = new Uint8Array(8 * width).fill(7);
+      encodeTokensInto(Uint32Array.from(ids), version, 'y.bin', target, 2 * width);
+      expect(target.subarray(2 * width, 6 * width)).toEqual(expected);
+      expect(target[0]).toBe(7);
+      expect(target[6 * width]).toBe(7);
+      expect(() => encodeTokensInto(ids, version, 'y.bin', target, 5 * width)).toThrow(
+        /y\.bin: cannot encode 4 tokens/,
+      );
+    }
+    expect(() => encodeTokens([1.5], 2, 'z.bin')).toThrow(/token 1\.5 does not fit/);
   });
 
   it('rejects a bad magic, a bad version and a truncated body, naming the file', () => {

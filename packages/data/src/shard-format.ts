@@ -150,26 +150,58 @@ export function encodeTokens(
   version: ShardVersion,
   file: string,
 ): Uint8Array {
+  const bytes = new Uint8Array(tokens.length * (version === SHARD_VERSION_UINT16 ? 2 : 4));
+  encodeTokensInto(tokens, version, file, bytes, 0);
+  return bytes;
+}
+
+/**
+ * {@link encodeTokens} into `target` at `byteOffset` (a multiple of the token width), so that a
+ * writer can reuse one buffer instead of allocating per write.
+ * @throws RangeError naming `file` for a token that does not fit the version, or too small a target.
+ */
+export function encodeTokensInto(
+  tokens: ArrayLike<number>,
+  version: ShardVersion,
+  file: string,
+  target: Uint8Array,
+  byteOffset: number,
+): void {
   const n = tokens.length;
+  const width = version === SHARD_VERSION_UINT16 ? 2 : 4;
   const max = version === SHARD_VERSION_UINT16 ? 0xffff : 0xffffffff;
-  const out = version === SHARD_VERSION_UINT16 ? new Uint16Array(n) : new Uint32Array(n);
+  if (byteOffset % width !== 0 || byteOffset + n * width > target.byteLength) {
+    throw new RangeError(
+      `${file}: cannot encode ${n} tokens at byte ${byteOffset} of a ${target.byteLength}-byte buffer`,
+    );
+  }
+  // Fast path (prepare's main thread writes every token through here): a monomorphic range
+  // check over the typed array, then a native converting copy into an aligned view.
+  if (
+    LITTLE_ENDIAN &&
+    tokens instanceof Uint32Array &&
+    (target.byteOffset + byteOffset) % width === 0
+  ) {
+    let highest = 0;
+    for (let i = 0; i < n; i++) if (tokens[i]! > highest) highest = tokens[i]!;
+    if (highest <= max) {
+      const at = target.byteOffset + byteOffset;
+      if (width === 2) new Uint16Array(target.buffer, at, n).set(tokens);
+      else new Uint32Array(target.buffer, at, n).set(tokens);
+      return;
+    }
+  }
+  const view = new DataView(target.buffer, target.byteOffset + byteOffset, n * width);
   for (let i = 0; i < n; i++) {
     const t = tokens[i]!;
-    if (!(t >= 0 && t <= max)) {
+    if (!(t >= 0 && t <= max && Number.isInteger(t))) {
       throw new RangeError(
         `${file}: token ${t} does not fit shard version ${version} (${version === 1 ? 'uint16' : 'uint32'}); check the tokenizer's vocabSize`,
       );
     }
-    out[i] = t;
+    if (width === 2) view.setUint16(i * 2, t, true);
+    else view.setUint32(i * 4, t, true);
   }
-  if (LITTLE_ENDIAN) return new Uint8Array(out.buffer);
-  const bytes = new Uint8Array(n * out.BYTES_PER_ELEMENT);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < n; i++) {
-    if (version === SHARD_VERSION_UINT16) view.setUint16(i * 2, out[i]!, true);
-    else view.setUint32(i * 4, out[i]!, true);
-  }
-  return bytes;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -137,8 +137,9 @@ export async function prepare(
       sourceNames: describeSources(sources),
       onProgress: options.onProgress,
     });
-    await train.finish();
-    await val.finish();
+    // Both splits' last writes, syncs and checksums at once; settle both before any abort.
+    const finished = await Promise.allSettled([train.finish(), val.finish()]);
+    for (const result of finished) if (result.status === 'rejected') throw result.reason;
   } catch (error) {
     await train.abort();
     await val.abort();

@@ -4,7 +4,7 @@ import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   encodeShardHeader,
-  encodeTokens,
+  encodeTokensInto,
   SHARD_HEADER_BYTES,
   type ShardVersion,
 } from '../shard-format.js';
@@ -50,6 +50,8 @@ export class ShardWriter implements TokenSink {
   private handle: FileHandle | undefined;
   private tempPath = '';
   private shardTokensWritten = 0;
+  /** Encoded bytes of one flush, reused (the write is awaited before the next flush). */
+  private bytes = new Uint8Array(0);
 
   constructor(
     private readonly outDir: string,
@@ -101,15 +103,19 @@ export class ShardWriter implements TokenSink {
       this.handle = await open(this.tempPath, 'w');
       await this.handle.write(new Uint8Array(SHARD_HEADER_BYTES), 0, SHARD_HEADER_BYTES, 0);
     }
-    const joined = new Uint32Array(this.pendingTokens);
+    // Encode straight from the pending pieces into one reused buffer: no joined copy, and no
+    // fresh megabytes per flush for the garbage collector (this thread also feeds the workers).
+    const width = this.version === 1 ? 2 : 4;
+    const length = this.pendingTokens * width;
+    if (this.bytes.length < length)
+      this.bytes = new Uint8Array(Math.max(length, FLUSH_TOKENS * width));
     let at = 0;
     for (const chunk of this.pending) {
-      joined.set(chunk, at);
-      at += chunk.length;
+      encodeTokensInto(chunk, this.version, this.tempPath, this.bytes, at);
+      at += chunk.length * width;
     }
-    const bytes = encodeTokens(joined, this.version, this.tempPath);
-    const position = SHARD_HEADER_BYTES + this.shardTokensWritten * (this.version === 1 ? 2 : 4);
-    await this.handle.write(bytes, 0, bytes.length, position);
+    const position = SHARD_HEADER_BYTES + this.shardTokensWritten * width;
+    await this.handle.write(this.bytes, 0, length, position);
     this.shardTokensWritten += this.pendingTokens;
     this.pending = [];
     this.pendingTokens = 0;

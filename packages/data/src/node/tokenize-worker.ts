@@ -80,10 +80,15 @@ function serialize(error: unknown): SerializedError {
   return serialized;
 }
 
-port.on('message', async (job: TokenizeJob) => {
+/** One buffer for every job of this worker (it grows to the largest job once), not one per job. */
+const out = new TokenBuffer();
+/** Tokens of buffer kept between jobs (16 MiB); a larger one, after an unusual job, is dropped. */
+const KEEP_TOKENS = 1 << 22;
+
+async function runJob(job: TokenizeJob): Promise<void> {
   try {
     const tokenizer = await ready;
-    const out = new TokenBuffer();
+    out.length = 0;
     const lengths = new Uint32Array(job.items.length);
     const characters = new Float64Array(job.items.length);
     for (let i = 0; i < job.items.length; i++) {
@@ -101,8 +106,16 @@ port.on('message', async (job: TokenizeJob) => {
     const tokens = out.tokens.slice(0, out.length);
     const reply: TokenizeReply = { id: job.id, tokens, lengths, characters };
     port.postMessage(reply, [tokens.buffer, lengths.buffer, characters.buffer]);
+    if (out.tokens.length > KEEP_TOKENS) out.tokens = new Uint32Array(1 << 16);
   } catch (error) {
     const reply: TokenizeReply = { id: job.id, error: serialize(error) };
     port.postMessage(reply);
   }
+}
+
+// Jobs run strictly one after another: they share `out`, and a job awaiting (the tokenizer at
+// start-up, or inside encodeFile) must not let the next one interleave. runJob never rejects.
+let previous: Promise<void> = Promise.resolve();
+port.on('message', (job: TokenizeJob) => {
+  previous = previous.then(() => runJob(job));
 });

@@ -260,7 +260,9 @@ export function workerTokenizer(options: WorkerTokenizerOptions): DocumentTokeni
       queue.submit();
       while (queue.jobs.length > 0) yield* drain(queue);
     } finally {
-      await Promise.all(pool.map((w) => w.worker.terminate()));
+      // Not awaited: tearing down the workers' heaps (tens of ms) overlaps the last shard writes.
+      // Every job has been answered or abandoned by now, so nothing waits on them.
+      for (const w of pool) w.worker.terminate().catch(() => {});
     }
   };
 }

@@ -41,6 +41,20 @@ describe('decodeUtf8Stream', () => {
     );
   });
 
+  it('counts lines over many chunks, also for a truncated sequence at the very end', async () => {
+    const encoder = new TextEncoder();
+    const cases: [Uint8Array, number, number][] = [
+      [new Uint8Array([...encoder.encode('a\nbb\nccc\ndddd\ne'), 0xff]), 3, 5],
+      [new Uint8Array([...encoder.encode('x\ny\n\n'), 0xe2, 0x82]), 2, 4],
+      [new Uint8Array([...encoder.encode('one line'), 0xc0, 0x80]), 1 << 20, 1],
+    ];
+    for (const [bad, size, line] of cases) {
+      await expect(collect(decodeUtf8Stream(chunksOf(bad, size), { source: 'f' }))).rejects.toThrow(
+        new RegExp(`\\(line ${line}\\)`),
+      );
+    }
+  });
+
   it("'replace' substitutes U+FFFD like TextDecoder", async () => {
     const bad = new Uint8Array([0x61, 0xff, 0x62, 0xe2, 0x82]);
     const parts = await collect(

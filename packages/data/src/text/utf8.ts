@@ -95,13 +95,21 @@ export async function* decodeUtf8Stream(
   const fatal = policy === 'error';
   const decoder = new TextDecoder('utf-8', { fatal, ignoreBOM: false });
   let offset = 0; // bytes of the stream before `carry`
-  let lines = 0; // newlines before `carry`
+  let lines = 0; // newlines before `uncounted`
+  // Bytes decoded but whose newlines are not counted yet: lines are only needed for an error
+  // message, so a file read as one chunk (as prepare's workers read them) never counts them.
+  let uncounted: Uint8Array | undefined;
   let carry: Uint8Array = new Uint8Array(0);
+  const countLines = () => {
+    if (uncounted !== undefined) lines += countNewlines(uncounted, uncounted.length);
+    uncounted = undefined;
+  };
 
   const decode = (bytes: Uint8Array, final: boolean): string => {
     try {
       return decoder.decode(bytes, { stream: !final });
     } catch (cause) {
+      countLines();
       const at = Math.max(0, firstInvalidUtf8(bytes));
       throw new DataSourceError({
         source: options.source,
@@ -121,7 +129,8 @@ export async function* decodeUtf8Stream(
     const text = decode(bytes.subarray(0, cut), false);
     if (fatal) {
       offset += cut;
-      lines += countNewlines(bytes, cut);
+      countLines();
+      uncounted = bytes.subarray(0, cut);
     }
     carry = fatal ? bytes.slice(cut) : new Uint8Array(0);
     if (text.length > 0) yield text;
