@@ -16,7 +16,7 @@ import torch
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt2_reference import GPT, GPTConfig  # noqa: E402
+from bench_setup import bench_setup  # noqa: E402
 
 DEFAULTS = {
     "n_layer": 4,
@@ -31,19 +31,9 @@ DEFAULTS = {
 
 
 def main():
-    options = {**DEFAULTS, **(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})}
-    threads = int(options.get("threads", os.cpu_count() or 1))
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    config = GPTConfig(
-        vocab_size=options["vocab_size"],
-        n_positions=options["block_size"],
-        n_embd=options["n_embd"],
-        n_layer=options["n_layer"],
-        n_head=options["n_head"],
-    )
-    model = GPT(config).eval()
-    prompt = torch.randint(0, config.vocab_size, (options["batch_size"], options["prompt_length"]))
+    options, threads, model = bench_setup(DEFAULTS)
+    model.eval()
+    prompt = torch.randint(0, options["vocab_size"], (options["batch_size"], options["prompt_length"]))
     model.generate(prompt, 2)  # warm-up
     n = int(options["new_tokens"])
     start = time.perf_counter()

@@ -15,28 +15,17 @@ import torch
 
 sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt2_reference import GPT, GPTConfig  # noqa: E402
+from bench_setup import bench_setup  # noqa: E402
 
 DEFAULTS = {"n_layer": 4, "n_head": 4, "n_embd": 128, "block_size": 64, "batch_size": 8, "vocab_size": 512, "steps": 5}
 
 
 def main():
-    options = {**DEFAULTS, **(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {})}
-    threads = int(options.get("threads", os.cpu_count() or 1))
-    torch.set_num_threads(threads)
-    torch.manual_seed(0)
-    config = GPTConfig(
-        vocab_size=options["vocab_size"],
-        n_positions=options["block_size"],
-        n_embd=options["n_embd"],
-        n_layer=options["n_layer"],
-        n_head=options["n_head"],
-    )
-    model = GPT(config)
+    options, threads, model = bench_setup(DEFAULTS)
     opt = model.configure_optimizer(lr=3e-4, betas=(0.9, 0.95), weight_decay=0.1)
     B, T = options["batch_size"], options["block_size"]
-    ids = torch.randint(0, config.vocab_size, (B, T))
-    targets = torch.randint(0, config.vocab_size, (B, T))
+    ids = torch.randint(0, options["vocab_size"], (B, T))
+    targets = torch.randint(0, options["vocab_size"], (B, T))
 
     def step():
         _, loss = model(ids, targets)

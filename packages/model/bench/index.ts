@@ -10,12 +10,10 @@
  *
  * Environment: BENCH_ROUNDS (timed steps per variant, default 3).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { describeBackend, type InitBackendOptions, initBackend } from '@gpt2/backends';
 import * as tf from '@tensorflow/tfjs-core';
+import { type ReferenceResult, runReference } from '../../../tools/reference/run-reference.js';
 import { flopsPerToken, GPT2Model, resolveConfig } from '../src/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -120,31 +118,21 @@ if (tf.memory().numTensors !== tensorsBefore) {
   console.log(`WARNING: tensors leaked: ${tensorsBefore} → ${tf.memory().numTensors}`);
 }
 
-interface TorchResult {
-  ms_per_step: number;
-  torch: string;
-}
-function benchTorch(threads: number): TorchResult | string {
-  const python = '/usr/bin/python3';
-  const script = fileURLToPath(new URL('../../../tools/reference/bench_step.py', import.meta.url));
-  if (!existsSync(python)) return `${python} not found`;
-  if (!existsSync(script)) return `${script} not found`;
-  const options = {
-    n_layer: config.nLayer,
-    n_head: config.nHead,
-    n_embd: config.nEmbd,
-    block_size: T,
-    batch_size: BATCH,
-    vocab_size: config.vocabSize,
-    steps: 10,
-    threads,
-  };
-  const run = spawnSync(python, [script, JSON.stringify(options)], {
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  if (run.status !== 0) return `exit ${run.status}: ${run.stderr.trim().split('\n').at(-1) ?? ''}`;
-  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as TorchResult;
+function benchTorch(threads: number): ReferenceResult | string {
+  return runReference(
+    'bench_step.py',
+    {
+      n_layer: config.nLayer,
+      n_head: config.nHead,
+      n_embd: config.nEmbd,
+      block_size: T,
+      batch_size: BATCH,
+      vocab_size: config.vocabSize,
+      steps: 10,
+      threads,
+    },
+    180_000,
+  );
 }
 const torch = [1, 2].map((threads) => ({ threads, result: benchTorch(threads) }));
 

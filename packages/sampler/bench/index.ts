@@ -8,19 +8,15 @@
  * Run: pnpm --filter @gpt2/sampler bench [case-name-prefix] [--fast]
  * (a few minutes; `--fast` skips the slow uncached and torch runs of 124M).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { initBackend } from '@gpt2/backends';
 import { type GPT2Config, GPT2Model, PRESETS } from '@gpt2/model';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
+import { runReference } from '../../../tools/reference/run-reference.js';
 import { generate } from '../src/index.js';
 
 const NEW_TOKENS = 256;
 const PROMPT_LENGTHS = [16, 512];
-const ROOT = resolve(import.meta.dirname, '../../..');
-const TORCH_SCRIPT = resolve(ROOT, 'tools/reference/bench_generate.py');
 
 interface Case {
   name: string;
@@ -63,30 +59,17 @@ function torchTokensPerSecond(
   promptLength: number,
   tokens: number,
 ): number | undefined {
-  if (!existsSync(TORCH_SCRIPT) || !existsSync('/usr/bin/python3')) return undefined;
-  try {
-    const out = execFileSync(
-      '/usr/bin/python3',
-      [
-        TORCH_SCRIPT,
-        JSON.stringify({
-          n_layer: config.nLayer,
-          n_head: config.nHead,
-          n_embd: config.nEmbd,
-          block_size: config.nPositions,
-          vocab_size: config.vocabSize,
-          prompt_length: promptLength,
-          new_tokens: tokens,
-          batch_size: 1,
-        }),
-      ],
-      { encoding: 'utf8', timeout: 600_000 },
-    );
-    return (JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { tokens_per_s?: number })
-      .tokens_per_s;
-  } catch {
-    return undefined;
-  }
+  const result = runReference('bench_generate.py', {
+    n_layer: config.nLayer,
+    n_head: config.nHead,
+    n_embd: config.nEmbd,
+    block_size: config.nPositions,
+    vocab_size: config.vocabSize,
+    prompt_length: promptLength,
+    new_tokens: tokens,
+    batch_size: 1,
+  });
+  return typeof result === 'string' ? undefined : result.tokens_per_s;
 }
 
 const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(1));

@@ -3,15 +3,13 @@
  * against the project's PyTorch reference on the CPU, plus where the time goes.
  * Config: 4 layers, 4 heads, d=128, context 128, batch 16, character vocabulary.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { describeBackend, initBackend, measurePeakFlops } from '@gpt2/backends';
 import { loadBrownCorpusText } from '@gpt2/corpora';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { flopsPerToken, GPT2Model, resolveConfig } from '@gpt2/model';
 import * as tf from '@tensorflow/tfjs-core';
+import { runReference } from '../../../tools/reference/run-reference.js';
 import { createTrainer, type StepEvent } from '../src/index.js';
 
 const WARMUP_STEPS = 2;
@@ -19,48 +17,32 @@ const TIMED_STEPS = 5;
 const BATCH = 16;
 const CONTEXT = 128;
 
+/**
+ * PyTorch at its best thread count: on a shared 2-core machine 2 threads can
+ * be slower than 1, and the ratio should not flatter us.
+ */
 function pytorchReference(
   vocabSize: number,
 ): { msPerStep: number; tokensPerSecond: number; threads: number } | string {
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const script = `${root}tools/reference/bench_step.py`;
-  if (!existsSync(script)) return `absent (${script})`;
-  if (!existsSync('/usr/bin/python3')) return 'absent (/usr/bin/python3)';
-  const options = {
-    n_layer: 4,
-    n_head: 4,
-    n_embd: 128,
-    block_size: CONTEXT,
-    batch_size: BATCH,
-    vocab_size: vocabSize,
-    steps: 5,
-  };
-  // PyTorch at its best thread count: on a shared 2-core machine 2 threads can
-  // be slower than 1, and the ratio should not flatter us.
   let best: { msPerStep: number; tokensPerSecond: number; threads: number } | undefined;
   for (const threads of [...new Set([1, availableParallelism()])]) {
-    try {
-      const out = execFileSync(
-        '/usr/bin/python3',
-        [script, JSON.stringify({ ...options, threads })],
-        {
-          cwd: root,
-        },
-      ).toString();
-      const json = JSON.parse(out.trim().split('\n').at(-1)!) as {
-        ms_per_step: number;
-        tokens_per_s: number;
-        threads: number;
+    const result = runReference('bench_step.py', {
+      n_layer: 4,
+      n_head: 4,
+      n_embd: 128,
+      block_size: CONTEXT,
+      batch_size: BATCH,
+      vocab_size: vocabSize,
+      steps: 5,
+      threads,
+    });
+    if (typeof result === 'string') return result;
+    if (!best || result.ms_per_step! < best.msPerStep) {
+      best = {
+        msPerStep: result.ms_per_step!,
+        tokensPerSecond: result.tokens_per_s,
+        threads: result.threads,
       };
-      if (!best || json.ms_per_step < best.msPerStep) {
-        best = {
-          msPerStep: json.ms_per_step,
-          tokensPerSecond: json.tokens_per_s,
-          threads: json.threads,
-        };
-      }
-    } catch (error) {
-      return `failed (${(error as Error).message.split('\n')[0]})`;
     }
   }
   return best ?? 'failed (no run)';
