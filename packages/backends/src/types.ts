@@ -1,5 +1,17 @@
-/** Backends that {@link initBackend} can activate. */
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
+/**
+ * Backends that {@link initBackend} knows by name. `native` is reserved for
+ * the Node native-memory CPU backend (`@gpt2/backends/native`), which is not
+ * part of this version: asking for it by name says so, and `'auto'` skips it.
+ */
+export const BACKEND_NAMES = [
+  'node-gpu',
+  'node',
+  'native',
+  'wasm',
+  'cpu',
+  'webgpu',
+  'webgl',
+] as const;
 
 /** A concrete backend. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -46,6 +58,11 @@ export interface BackendInfo {
    * `UnsortedSegmentSum`, `BatchMatMul (xnnpack)`, `BatchMatMul (openblas)`.
    */
   patches: string[];
+  /**
+   * Kernel contracts (`@gpt2/backends/kernels`) this backend implements, by
+   * kernel name, e.g. `AdamWUpdate` on wasm with the native addon.
+   */
+  kernels: string[];
   /** OpenBLAS threads, when the native BLAS kernel serves the matMuls (wasm in Node). */
   blasThreads?: number;
   /** Why this backend was chosen, in a sentence for logs. */

@@ -8,7 +8,7 @@ const ready = requireSoftwareWebGpu();
 
 describe.runIf(ready)('webgpu in Node (Dawn on SwiftShader)', () => {
   it('activates webgpu on the software adapter and computes a correct matMul', async () => {
-    const info = await initBackend('webgpu', { env: {} });
+    const info = await initBackend('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
     expect(info.device).toBe('software-gpu');
     expect(info.adapter?.isSoftware).toBe(true);
@@ -20,7 +20,7 @@ describe.runIf(ready)('webgpu in Node (Dawn on SwiftShader)', () => {
   });
 
   it("never lets the software adapter win 'auto'", async () => {
-    const info = await initBackend('auto', { env: {} });
+    const info = await initBackend('auto');
     expect(info.name).not.toBe('webgpu');
   });
 });
