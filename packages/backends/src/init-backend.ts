@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { isNode } from './environment.js';
+import { importNodeOnly, isNode } from './environment.js';
 import { BackendUnavailableError } from './errors/backend-unavailable-error.js';
 import { registerTfjsGradients } from './gradients/register.js';
 import { claimKernels } from './kernels/contracts/dispatch.js';
@@ -53,25 +53,24 @@ const RUNS_IN: Readonly<Record<BackendName, BackendProvider['runsIn']>> = {
 };
 
 /**
- * A variable specifier: Node-only providers stay out of web bundles (the
- * table below is the only place that loads them, and only in Node).
- */
-function importNodeProvider<Module>(specifier: string): Promise<Module> {
-  return import(/* @vite-ignore */ /* webpackIgnore: true */ specifier) as Promise<Module>;
-}
-
-/**
  * Each backend's provider with its defaults, from its subpath module, loaded
  * only when that backend is tried. A new backend is one more line here.
  */
 const DEFAULT_PROVIDERS: Partial<Record<BackendName, () => Promise<BackendProvider>>> = {
+  // Node-only providers stay out of web bundles.
   'node-gpu': async () =>
     (
-      await importNodeProvider<typeof import('./providers/node-gpu.js')>('./providers/node-gpu.js')
+      await importNodeOnly<typeof import('./providers/node-gpu.js')>(
+        './providers/node-gpu.js',
+        import.meta.url,
+      )
     ).createNodeGpuBackend(),
   node: async () =>
     (
-      await importNodeProvider<typeof import('./providers/node.js')>('./providers/node.js')
+      await importNodeOnly<typeof import('./providers/node.js')>(
+        './providers/node.js',
+        import.meta.url,
+      )
     ).createNodeBackend(),
   wasm: async () => (await import('./providers/wasm.js')).createWasmBackend(),
   cpu: async () => (await import('./providers/cpu.js')).createCpuBackend(),

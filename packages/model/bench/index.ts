@@ -43,7 +43,7 @@ const variants: Variant[] = [
   { label: 'wasm, stock kernels', options: { kernelOverrides: false }, ms: [] },
   { label: 'wasm + overrides (XNNPACK)', options: { nativeBlas: false }, ms: [] },
 ];
-const nativeInfo = await initBackend('wasm', { env: {}, blasThreads: 1 });
+const nativeInfo = await initBackend('wasm', { blasThreads: 1 });
 // OpenBLAS reads OPENBLAS_CORETYPE when it loads; a forced family decides its sgemm speed
 // (Haswell on an AVX-512 CPU runs at about half of what OpenBLAS would pick itself).
 if (process.env.OPENBLAS_CORETYPE) {
@@ -75,7 +75,7 @@ const fmt = (value: number, digits = 0) =>
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function use(options: InitBackendOptions): Promise<string> {
-  return describeBackend(await initBackend('wasm', { env: {}, ...options }));
+  return describeBackend(await initBackend('wasm', { ...options }));
 }
 
 console.log(

@@ -34,7 +34,7 @@ describe.runIf(ready)('PyTorch parity on webgpu (SwiftShader)', () => {
   let model: GPT2Model;
 
   beforeAll(async () => {
-    await initBackend('webgpu', { env: {} });
+    await initBackend('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
     const config = configFromHF(JSON.parse(readFileSync(new URL('config.json', FIXTURES), 'utf8')));
     model = GPT2Model.create(config, { init: 'zeros' });

@@ -10,7 +10,7 @@ const ready = requireSoftwareWebGpu();
 
 describe.runIf(ready)('generate on webgpu in Node (Dawn on SwiftShader)', () => {
   it('cached and uncached generation give identical tokens: greedy and seeded sampling', async () => {
-    await initBackend('webgpu', { env: {} });
+    await initBackend('webgpu');
     expect(tf.getBackend()).toBe('webgpu');
     const tokenizer = await gpt2Tokenizer();
     // SwiftShader is slow: vocabulary 512 (ids the GPT-2 tokenizer decodes), 6 positions, prompts as ids.

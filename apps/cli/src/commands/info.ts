@@ -47,7 +47,7 @@ export async function runInfo(
     for (const name of PROBED) {
       if (backends.some((b) => b.backend === name)) continue;
       try {
-        const info = await initBackend(name, { env: {} });
+        const info = await initBackend(name);
         backends.push({ backend: name, available: true, detail: describeBackend(info) });
       } catch (error) {
         backends.push({
@@ -58,7 +58,7 @@ export async function runInfo(
       }
     }
     // Leave the selected backend active, as the rest of a session would expect.
-    await initBackend(selected.name, { env: {} });
+    await initBackend(selected.name);
   }
   const source = positionals[0];
   const model = source

@@ -3,7 +3,7 @@
  * an optional peer dependency), with this package's faster overrides and, in
  * Node, the optional native OpenBLAS addon.
  */
-import { isNode } from '../environment.js';
+import { importNodeOnly, isNode } from '../environment.js';
 import type { NativeBlas } from '../kernels/native/native-blas.js';
 import { registerWasmKernels } from '../kernels/wasm/register.js';
 import type { BackendProvider } from '../provider.js';
@@ -59,11 +59,11 @@ async function loadNative(
   blasThreads: number | undefined,
 ): Promise<NativeBlas | undefined> {
   if (!wanted || !isNode()) return undefined;
-  // A variable specifier keeps the addon loader (node:module, a .node file) out of web bundles.
-  const specifier = '../kernels/native/native-blas.js';
-  const native = (await import(
-    /* @vite-ignore */ /* webpackIgnore: true */ specifier
-  )) as typeof import('../kernels/native/native-blas.js');
+  // Out of web bundles: the addon loader needs node:module and a .node file.
+  const native = await importNodeOnly<typeof import('../kernels/native/native-blas.js')>(
+    '../kernels/native/native-blas.js',
+    import.meta.url,
+  );
   const blas = await native.loadNativeBlas();
   if (typeof blas === 'string') {
     if (!hinted) {

@@ -3,7 +3,7 @@
  * optional peer dependency), in browsers natively and in Node through Dawn
  * (the optional `webgpu` package).
  */
-import { isNode } from '../environment.js';
+import { importNodeOnly, isNode } from '../environment.js';
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
 import type { BackendProvider, ImportModule } from '../provider.js';
 import { describeAdapter, type GpuAdapterLike, type GpuLike } from '../webgpu/adapter.js';
@@ -55,11 +55,11 @@ export function createWebgpuBackend(options: WebgpuBackendOptions = {}): Backend
       const allowSoftwareAdapter = options.allowSoftwareAdapter ?? !context.auto;
       let adapter: GpuAdapterLike;
       if (isNode()) {
-        // A variable specifier keeps Dawn's set-up (node:fs, Vulkan files) out of web bundles.
-        const specifier = '../webgpu/node-dawn.js';
-        const dawn = (await import(
-          /* @vite-ignore */ /* webpackIgnore: true */ specifier
-        )) as typeof import('../webgpu/node-dawn.js');
+        // Out of web bundles: Dawn's set-up needs node:fs and Vulkan files.
+        const dawn = await importNodeOnly<typeof import('../webgpu/node-dawn.js')>(
+          '../webgpu/node-dawn.js',
+          import.meta.url,
+        );
         adapter = await dawn.setUpNodeWebGpu({
           importModule: options.importModule ?? defaultImport,
           allowSoftwareAdapter,
