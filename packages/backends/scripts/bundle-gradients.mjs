@@ -43,7 +43,6 @@ const NAMESPACES = {
 };
 
 const bundled = new Set();
-let counter = 0;
 
 /** Resolve a relative import of a tfjs-core dist file to its path inside dist/. */
 function internalPath(importer, specifier) {
@@ -102,7 +101,9 @@ function rewrite(file, source) {
       }
       const lines = [];
       for (const { local, binding } of bindings) {
-        const alias = `__tfc${counter++}`;
+        // Per file, from the local name: esbuild loads files in parallel, so a
+        // global counter would number them differently from run to run.
+        const alias = `__tfc_${local}`;
         if (binding.engine) {
           lines.push(
             `import { engine as ${alias} } from '${CORE}';`,

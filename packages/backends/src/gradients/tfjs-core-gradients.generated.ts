@@ -173,16 +173,16 @@ var asinhGradConfig = {
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Atan2_grad.js
 import { Atan2 } from "@tensorflow/tfjs-core";
 import { add as add2 } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc45 } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc46 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_assertAndGetBroadcastShape } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_getReductionAxes } from "@tensorflow/tfjs-core";
 import { div as div5 } from "@tensorflow/tfjs-core";
 import { mul as mul2 } from "@tensorflow/tfjs-core";
 import { neg as neg2 } from "@tensorflow/tfjs-core";
 import { reshape as reshape2 } from "@tensorflow/tfjs-core";
 import { square as square5 } from "@tensorflow/tfjs-core";
 import { sum as sum2 } from "@tensorflow/tfjs-core";
-var assertAndGetBroadcastShape = __tfc45.assertAndGetBroadcastShape;
-var getReductionAxes = __tfc46.getReductionAxes;
+var assertAndGetBroadcastShape = __tfc_assertAndGetBroadcastShape.assertAndGetBroadcastShape;
+var getReductionAxes = __tfc_getReductionAxes.getReductionAxes;
 var atan2GradConfig = {
   kernelName: Atan2,
   inputsToSave: ["a", "b"],
@@ -246,20 +246,20 @@ var atanhGradConfig = {
 import { AvgPool3D } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/avg_pool_3d_grad.js
-import { engine as __tfc404 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE } from "@tensorflow/tfjs-core";
 import { AvgPool3DGrad } from "@tensorflow/tfjs-core";
-import { Tensor as __tfc406 } from "@tensorflow/tfjs-core";
+import { Tensor as __tfc_convertToTensor } from "@tensorflow/tfjs-core";
 import { util } from "@tensorflow/tfjs-core";
-import { backend_util as __tfc407 } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_checkPadOnDimRoundingMode } from "@tensorflow/tfjs-core";
 import { op } from "@tensorflow/tfjs-core";
 import { reshape as reshape3 } from "@tensorflow/tfjs-core";
-var ENGINE = __tfc404();
+var ENGINE = __tfc_ENGINE();
 var convertToTensor = (x, argName, functionName, parseAsDtype = "numeric") => {
-  if (!(x instanceof __tfc406)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
+  if (!(x instanceof __tfc_convertToTensor)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
   if (parseAsDtype === "numeric" && x.dtype === "string") throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be numeric.`);
   return x;
 };
-var checkPadOnDimRoundingMode = __tfc407.checkPadOnDimRoundingMode;
+var checkPadOnDimRoundingMode = __tfc_checkPadOnDimRoundingMode.checkPadOnDimRoundingMode;
 function avgPool3dGrad_(dy, input, filterSize, strides, pad2, dimRoundingMode) {
   const $dy = convertToTensor(dy, "dy", "avgPool3dGrad");
   const $input = convertToTensor(input, "input", "avgPool3dGrad");
@@ -307,15 +307,15 @@ var avgPool3DGradConfig = {
 import { AvgPool } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/avg_pool_grad.js
-import { engine as __tfc414 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE2 } from "@tensorflow/tfjs-core";
 import { AvgPoolGrad } from "@tensorflow/tfjs-core";
-import { Tensor as __tfc416 } from "@tensorflow/tfjs-core";
+import { Tensor as __tfc_convertToTensor2 } from "@tensorflow/tfjs-core";
 import { util as util2 } from "@tensorflow/tfjs-core";
 import { op as op2 } from "@tensorflow/tfjs-core";
 import { reshape as reshape4 } from "@tensorflow/tfjs-core";
-var ENGINE2 = __tfc414();
+var ENGINE2 = __tfc_ENGINE2();
 var convertToTensor2 = (x, argName, functionName, parseAsDtype = "numeric") => {
-  if (!(x instanceof __tfc416)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
+  if (!(x instanceof __tfc_convertToTensor2)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
   if (parseAsDtype === "numeric" && x.dtype === "string") throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be numeric.`);
   return x;
 };
@@ -479,8 +479,8 @@ var complexAbsGradConfig = {
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Concat_grad.js
 import { Concat } from "@tensorflow/tfjs-core";
 import { split } from "@tensorflow/tfjs-core";
-import { util as __tfc84 } from "@tensorflow/tfjs-core";
-var parseAxisParam = __tfc84.parseAxisParam;
+import { util as __tfc_parseAxisParam } from "@tensorflow/tfjs-core";
+var parseAxisParam = __tfc_parseAxisParam.parseAxisParam;
 var concatGradConfig = {
   kernelName: Concat,
   saveAllInputs: true,
@@ -498,13 +498,13 @@ var concatGradConfig = {
 import { Conv2D } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/conv2d_backprop_filter.js
-import { engine as __tfc396 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE3 } from "@tensorflow/tfjs-core";
 import { Conv2DBackpropFilter } from "@tensorflow/tfjs-core";
 import { util as util3 } from "@tensorflow/tfjs-core";
 import { backend_util as conv_util } from "@tensorflow/tfjs-core";
 import { op as op3 } from "@tensorflow/tfjs-core";
 import { reshape as reshape5 } from "@tensorflow/tfjs-core";
-var ENGINE3 = __tfc396();
+var ENGINE3 = __tfc_ENGINE3();
 function conv2DBackpropFilter_(x, dy, filterShape, strides, pad2, dataFormat = "NHWC", dimRoundingMode) {
   let x4D = x;
   if (x.rank === 3) {
@@ -529,13 +529,13 @@ function conv2DBackpropFilter_(x, dy, filterShape, strides, pad2, dataFormat = "
 var conv2DBackpropFilter = /* @__PURE__ */ op3({ conv2DBackpropFilter_ });
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/conv2d_backprop_input.js
-import { engine as __tfc392 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE4 } from "@tensorflow/tfjs-core";
 import { Conv2DBackpropInput } from "@tensorflow/tfjs-core";
 import { util as util4 } from "@tensorflow/tfjs-core";
 import { backend_util as conv_util2 } from "@tensorflow/tfjs-core";
 import { op as op4 } from "@tensorflow/tfjs-core";
 import { reshape as reshape6 } from "@tensorflow/tfjs-core";
-var ENGINE4 = __tfc392();
+var ENGINE4 = __tfc_ENGINE4();
 function conv2DBackpropInput_(xShape, dy, filter, strides, pad2, dataFormat = "NHWC", dimRoundingMode) {
   util4.assert(xShape.length === dy.rank, () => `Length of inShape (${xShape.length}) and rank of dy (${dy.rank}) must match`);
   let xShape4D = xShape;
@@ -601,12 +601,12 @@ var conv2DBackpropInputGradConfig = {
 import { Conv3D } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/conv3d_backprop_filter.js
-import { engine as __tfc410 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE5 } from "@tensorflow/tfjs-core";
 import { Conv3DBackpropFilterV2 } from "@tensorflow/tfjs-core";
 import { util as util6 } from "@tensorflow/tfjs-core";
 import { op as op5 } from "@tensorflow/tfjs-core";
 import { reshape as reshape7 } from "@tensorflow/tfjs-core";
-var ENGINE5 = __tfc410();
+var ENGINE5 = __tfc_ENGINE5();
 function conv3DBackpropFilter_(x, dy, filterShape, strides, pad2) {
   let x5D = x;
   if (x.rank === 4) {
@@ -628,12 +628,12 @@ function conv3DBackpropFilter_(x, dy, filterShape, strides, pad2) {
 var conv3DBackpropFilter = /* @__PURE__ */ op5({ conv3DBackpropFilter_ });
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/conv3d_backprop_input.js
-import { engine as __tfc400 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE6 } from "@tensorflow/tfjs-core";
 import { Conv3DBackpropInputV2 } from "@tensorflow/tfjs-core";
 import { util as util7 } from "@tensorflow/tfjs-core";
 import { op as op6 } from "@tensorflow/tfjs-core";
 import { reshape as reshape8 } from "@tensorflow/tfjs-core";
-var ENGINE6 = __tfc400();
+var ENGINE6 = __tfc_ENGINE6();
 function conv3DBackpropInput_(xShape, dy, filter, strides, pad2) {
   util7.assert(xShape.length === dy.rank, () => `Length of inShape (${xShape.length}) and rank of dy (${dy.rank}) must match`);
   let xShape5D = xShape;
@@ -662,9 +662,9 @@ function conv3DBackpropInput_(xShape, dy, filter, strides, pad2) {
 var conv3DBackpropInput = /* @__PURE__ */ op6({ conv3DBackpropInput_ });
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Conv3D_grad.js
-import { backend_util as __tfc89 } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_tupleValuesAreOne } from "@tensorflow/tfjs-core";
 import { util as util8 } from "@tensorflow/tfjs-core";
-var tupleValuesAreOne = __tfc89.tupleValuesAreOne;
+var tupleValuesAreOne = __tfc_tupleValuesAreOne.tupleValuesAreOne;
 var conv3DGradConfig = {
   kernelName: Conv3D,
   inputsToSave: ["x", "filter"],
@@ -710,10 +710,10 @@ var coshGradConfig = {
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Cumsum_grad.js
 import { Cumsum } from "@tensorflow/tfjs-core";
-import { backend_util as __tfc100 } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_getAxesPermutation } from "@tensorflow/tfjs-core";
 import { cumsum } from "@tensorflow/tfjs-core";
 import { transpose } from "@tensorflow/tfjs-core";
-var getAxesPermutation = __tfc100.getAxesPermutation;
+var getAxesPermutation = __tfc_getAxesPermutation.getAxesPermutation;
 var cumsumGradConfig = {
   kernelName: Cumsum,
   inputsToSave: ["x"],
@@ -738,11 +738,11 @@ import { DepthwiseConv2dNative } from "@tensorflow/tfjs-core";
 import { backend_util as conv_util4 } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/depthwise_conv2d_native_backprop_filter.js
-import { engine as __tfc427 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE7 } from "@tensorflow/tfjs-core";
 import { DepthwiseConv2dNativeBackpropFilter } from "@tensorflow/tfjs-core";
 import { op as op7 } from "@tensorflow/tfjs-core";
 import { reshape as reshape9 } from "@tensorflow/tfjs-core";
-var ENGINE7 = __tfc427();
+var ENGINE7 = __tfc_ENGINE7();
 function depthwiseConv2dNativeBackpropFilter_(x, dy, filterShape, strides, pad2, dilations = [1, 1], dimRoundingMode) {
   let x4D = x;
   if (x.rank === 3) {
@@ -759,11 +759,11 @@ function depthwiseConv2dNativeBackpropFilter_(x, dy, filterShape, strides, pad2,
 var depthwiseConv2dNativeBackpropFilter = op7({ depthwiseConv2dNativeBackpropFilter_ });
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/depthwise_conv2d_native_backprop_input.js
-import { engine as __tfc419 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE8 } from "@tensorflow/tfjs-core";
 import { DepthwiseConv2dNativeBackpropInput } from "@tensorflow/tfjs-core";
 import { op as op8 } from "@tensorflow/tfjs-core";
 import { reshape as reshape10 } from "@tensorflow/tfjs-core";
-var ENGINE8 = __tfc419();
+var ENGINE8 = __tfc_ENGINE8();
 function depthwiseConv2dNativeBackpropInput_(xShape, dy, filter, strides, pad2, dilations = [1, 1], dimRoundingMode) {
   let dy4D = dy;
   let reshapedTo4D = false;
@@ -807,11 +807,11 @@ var depthwiseConv2dNativeGradConfig = {
 };
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Dilation2D_grad.js
-import { engine as __tfc179 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE9 } from "@tensorflow/tfjs-core";
 import { Dilation2D } from "@tensorflow/tfjs-core";
 import { Dilation2DBackpropFilter } from "@tensorflow/tfjs-core";
 import { Dilation2DBackpropInput } from "@tensorflow/tfjs-core";
-var ENGINE9 = __tfc179();
+var ENGINE9 = __tfc_ENGINE9();
 var dilation2dGradConfig = {
   kernelName: Dilation2D,
   inputsToSave: ["x", "filter"],
@@ -827,10 +827,10 @@ var dilation2dGradConfig = {
 };
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Elu_grad.js
-import { engine as __tfc104 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE10 } from "@tensorflow/tfjs-core";
 import { Elu } from "@tensorflow/tfjs-core";
 import { EluGrad } from "@tensorflow/tfjs-core";
-var ENGINE10 = __tfc104();
+var ENGINE10 = __tfc_ENGINE10();
 var eluGradConfig = {
   kernelName: Elu,
   outputsToSave: [true],
@@ -906,8 +906,8 @@ var floorGradConfig = {
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/FloorDiv_grad.js
 import { FloorDiv } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc122 } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc123 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_assertAndGetBroadcastShape2 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_getReductionAxes2 } from "@tensorflow/tfjs-core";
 import { cast as cast10 } from "@tensorflow/tfjs-core";
 import { div as div8 } from "@tensorflow/tfjs-core";
 import { mul as mul8 } from "@tensorflow/tfjs-core";
@@ -915,8 +915,8 @@ import { neg as neg5 } from "@tensorflow/tfjs-core";
 import { reshape as reshape12 } from "@tensorflow/tfjs-core";
 import { square as square9 } from "@tensorflow/tfjs-core";
 import { sum as sum4 } from "@tensorflow/tfjs-core";
-var assertAndGetBroadcastShape2 = __tfc122.assertAndGetBroadcastShape;
-var getReductionAxes2 = __tfc123.getReductionAxes;
+var assertAndGetBroadcastShape2 = __tfc_assertAndGetBroadcastShape2.assertAndGetBroadcastShape;
+var getReductionAxes2 = __tfc_getReductionAxes2.getReductionAxes;
 var floorDivGradConfig = {
   kernelName: FloorDiv,
   inputsToSave: ["a", "b"],
@@ -947,7 +947,7 @@ var floorDivGradConfig = {
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/FusedBatchNorm_grad.js
 import { FusedBatchNorm } from "@tensorflow/tfjs-core";
 import { add as add4 } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc133 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_getReductionAxes3 } from "@tensorflow/tfjs-core";
 import { mul as mul9 } from "@tensorflow/tfjs-core";
 import { reshape as reshape13 } from "@tensorflow/tfjs-core";
 import { rsqrt } from "@tensorflow/tfjs-core";
@@ -955,7 +955,7 @@ import { scalar as scalar5 } from "@tensorflow/tfjs-core";
 import { sub as sub5 } from "@tensorflow/tfjs-core";
 import { sum as sum5 } from "@tensorflow/tfjs-core";
 import { tile } from "@tensorflow/tfjs-core";
-var getReductionAxes3 = __tfc133.getReductionAxes;
+var getReductionAxes3 = __tfc_getReductionAxes3.getReductionAxes;
 var fusedBatchNormGradConfig = {
   kernelName: FusedBatchNorm,
   inputsToSave: ["x", "mean", "variance", "scale"],
@@ -1023,14 +1023,14 @@ var fusedBatchNormGradConfig = {
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/GatherV2_grad.js
 import { GatherV2 } from "@tensorflow/tfjs-core";
-import { backend_util as __tfc142 } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_getUndoAxesPermutation } from "@tensorflow/tfjs-core";
 import { reshape as reshape14 } from "@tensorflow/tfjs-core";
 import { stack } from "@tensorflow/tfjs-core";
 import { transpose as transpose2 } from "@tensorflow/tfjs-core";
 import { unsortedSegmentSum } from "@tensorflow/tfjs-core";
-import { util as __tfc147 } from "@tensorflow/tfjs-core";
-var getUndoAxesPermutation = __tfc142.getUndoAxesPermutation;
-var parseAxisParam2 = __tfc147.parseAxisParam;
+import { util as __tfc_parseAxisParam2 } from "@tensorflow/tfjs-core";
+var getUndoAxesPermutation = __tfc_getUndoAxesPermutation.getUndoAxesPermutation;
+var parseAxisParam2 = __tfc_parseAxisParam2.parseAxisParam;
 var gatherGradConfig = {
   kernelName: GatherV2,
   inputsToSave: ["x", "indices"],
@@ -1216,10 +1216,10 @@ var logSoftmaxGradConfig = {
 import { LRN } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/local_response_normalization_backprop.js
-import { engine as __tfc431 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE11 } from "@tensorflow/tfjs-core";
 import { LRNGrad } from "@tensorflow/tfjs-core";
 import { op as op9 } from "@tensorflow/tfjs-core";
-var ENGINE11 = __tfc431();
+var ENGINE11 = __tfc_ENGINE11();
 function localResponseNormalizationBackprop_(x, y, dy, depthRadius = 5, bias = 1, alpha = 1, beta = 0.5) {
   const inputs = { x, y, dy };
   const attrs = { depthRadius, bias, alpha, beta };
@@ -1307,20 +1307,20 @@ var maximumGradConfig = {
 import { MaxPool3D } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/max_pool_3d_grad.js
-import { engine as __tfc386 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE12 } from "@tensorflow/tfjs-core";
 import { MaxPool3DGrad } from "@tensorflow/tfjs-core";
-import { Tensor as __tfc388 } from "@tensorflow/tfjs-core";
+import { Tensor as __tfc_convertToTensor3 } from "@tensorflow/tfjs-core";
 import { util as util11 } from "@tensorflow/tfjs-core";
-import { backend_util as __tfc389 } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_checkPadOnDimRoundingMode2 } from "@tensorflow/tfjs-core";
 import { op as op10 } from "@tensorflow/tfjs-core";
 import { reshape as reshape16 } from "@tensorflow/tfjs-core";
-var ENGINE12 = __tfc386();
+var ENGINE12 = __tfc_ENGINE12();
 var convertToTensor3 = (x, argName, functionName, parseAsDtype = "numeric") => {
-  if (!(x instanceof __tfc388)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
+  if (!(x instanceof __tfc_convertToTensor3)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
   if (parseAsDtype === "numeric" && x.dtype === "string") throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be numeric.`);
   return x;
 };
-var checkPadOnDimRoundingMode2 = __tfc389.checkPadOnDimRoundingMode;
+var checkPadOnDimRoundingMode2 = __tfc_checkPadOnDimRoundingMode2.checkPadOnDimRoundingMode;
 function maxPool3dGrad_(dy, input, output, filterSize, strides, pad2, dimRoundingMode) {
   const $dy = convertToTensor3(dy, "dy", "maxPool3dGrad");
   const $input = convertToTensor3(input, "input", "maxPool3dGrad");
@@ -1379,15 +1379,15 @@ var maxPool3DGradConfig = {
 import { MaxPool } from "@tensorflow/tfjs-core";
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/ops/max_pool_grad.js
-import { engine as __tfc423 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE13 } from "@tensorflow/tfjs-core";
 import { MaxPoolGrad } from "@tensorflow/tfjs-core";
-import { Tensor as __tfc425 } from "@tensorflow/tfjs-core";
+import { Tensor as __tfc_convertToTensor4 } from "@tensorflow/tfjs-core";
 import { util as util12 } from "@tensorflow/tfjs-core";
 import { backend_util as conv_util5 } from "@tensorflow/tfjs-core";
 import { op as op11 } from "@tensorflow/tfjs-core";
-var ENGINE13 = __tfc423();
+var ENGINE13 = __tfc_ENGINE13();
 var convertToTensor4 = (x, argName, functionName, parseAsDtype = "numeric") => {
-  if (!(x instanceof __tfc425)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
+  if (!(x instanceof __tfc_convertToTensor4)) throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be a Tensor.`);
   if (parseAsDtype === "numeric" && x.dtype === "string") throw new TypeError(`Argument '${argName}' passed to '${functionName}' must be numeric.`);
   return x;
 };
@@ -1421,13 +1421,13 @@ var maxPoolGradConfig = {
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Mean_grad.js
 import { Mean } from "@tensorflow/tfjs-core";
-import { backend_util as __tfc376 } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_computeOutAndReduceShapes } from "@tensorflow/tfjs-core";
 import { div as div11 } from "@tensorflow/tfjs-core";
 import { mul as mul14 } from "@tensorflow/tfjs-core";
 import { ones } from "@tensorflow/tfjs-core";
 import { reshape as reshape17 } from "@tensorflow/tfjs-core";
 import { util as util13 } from "@tensorflow/tfjs-core";
-var computeOutAndReduceShapes = __tfc376.computeOutAndReduceShapes;
+var computeOutAndReduceShapes = __tfc_computeOutAndReduceShapes.computeOutAndReduceShapes;
 var meanGradConfig = {
   kernelName: Mean,
   inputsToSave: ["x"],
@@ -1505,16 +1505,16 @@ var mirrorPadGradConfig = {
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Mod_grad.js
 import { Mod } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc197 } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc198 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_assertAndGetBroadcastShape3 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_getReductionAxes4 } from "@tensorflow/tfjs-core";
 import { div as div12 } from "@tensorflow/tfjs-core";
 import { floor } from "@tensorflow/tfjs-core";
 import { mul as mul16 } from "@tensorflow/tfjs-core";
 import { neg as neg6 } from "@tensorflow/tfjs-core";
 import { reshape as reshape18 } from "@tensorflow/tfjs-core";
 import { sum as sum7 } from "@tensorflow/tfjs-core";
-var assertAndGetBroadcastShape3 = __tfc197.assertAndGetBroadcastShape;
-var getReductionAxes4 = __tfc198.getReductionAxes;
+var assertAndGetBroadcastShape3 = __tfc_assertAndGetBroadcastShape3.assertAndGetBroadcastShape;
+var getReductionAxes4 = __tfc_getReductionAxes4.getReductionAxes;
 var modGradConfig = {
   kernelName: Mod,
   inputsToSave: ["a", "b"],
@@ -1542,14 +1542,14 @@ var modGradConfig = {
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Multiply_grad.js
 import { Multiply } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc206 } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc207 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_assertAndGetBroadcastShape4 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_getReductionAxes5 } from "@tensorflow/tfjs-core";
 import { cast as cast16 } from "@tensorflow/tfjs-core";
 import { mul as mul17 } from "@tensorflow/tfjs-core";
 import { reshape as reshape19 } from "@tensorflow/tfjs-core";
 import { sum as sum8 } from "@tensorflow/tfjs-core";
-var assertAndGetBroadcastShape4 = __tfc206.assertAndGetBroadcastShape;
-var getReductionAxes5 = __tfc207.getReductionAxes;
+var assertAndGetBroadcastShape4 = __tfc_assertAndGetBroadcastShape4.assertAndGetBroadcastShape;
+var getReductionAxes5 = __tfc_getReductionAxes5.getReductionAxes;
 var multiplyGradConfig = {
   kernelName: Multiply,
   inputsToSave: ["a", "b"],
@@ -1683,14 +1683,14 @@ var powGradConfig = {
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Prelu_grad.js
 import { Prelu } from "@tensorflow/tfjs-core";
-import { broadcast_util as __tfc235 } from "@tensorflow/tfjs-core";
+import { broadcast_util as __tfc_getReductionAxes6 } from "@tensorflow/tfjs-core";
 import { greater as greater4 } from "@tensorflow/tfjs-core";
 import { mul as mul19 } from "@tensorflow/tfjs-core";
 import { reshape as reshape21 } from "@tensorflow/tfjs-core";
 import { sum as sum10 } from "@tensorflow/tfjs-core";
 import { where as where4 } from "@tensorflow/tfjs-core";
 import { zerosLike as zerosLike12 } from "@tensorflow/tfjs-core";
-var getReductionAxes6 = __tfc235.getReductionAxes;
+var getReductionAxes6 = __tfc_getReductionAxes6.getReductionAxes;
 var preluGradConfig = {
   kernelName: Prelu,
   inputsToSave: ["x", "alpha"],
@@ -1860,10 +1860,10 @@ var reshapeGradConfig = {
 };
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/ResizeBilinear_grad.js
-import { engine as __tfc260 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE14 } from "@tensorflow/tfjs-core";
 import { ResizeBilinear } from "@tensorflow/tfjs-core";
 import { ResizeBilinearGrad } from "@tensorflow/tfjs-core";
-var ENGINE14 = __tfc260();
+var ENGINE14 = __tfc_ENGINE14();
 var resizeBilinearGradConfig = {
   kernelName: ResizeBilinear,
   inputsToSave: ["images"],
@@ -1879,10 +1879,10 @@ var resizeBilinearGradConfig = {
 };
 
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/ResizeNearestNeighbor_grad.js
-import { engine as __tfc263 } from "@tensorflow/tfjs-core";
+import { engine as __tfc_ENGINE15 } from "@tensorflow/tfjs-core";
 import { ResizeNearestNeighbor } from "@tensorflow/tfjs-core";
 import { ResizeNearestNeighborGrad } from "@tensorflow/tfjs-core";
-var ENGINE15 = __tfc263();
+var ENGINE15 = __tfc_ENGINE15();
 var resizeNearestNeighborGradConfig = {
   kernelName: ResizeNearestNeighbor,
   inputsToSave: ["images"],
@@ -1900,8 +1900,8 @@ var resizeNearestNeighborGradConfig = {
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Reverse_grad.js
 import { Reverse } from "@tensorflow/tfjs-core";
 import { reverse } from "@tensorflow/tfjs-core";
-import { util as __tfc367 } from "@tensorflow/tfjs-core";
-var parseAxisParam3 = __tfc367.parseAxisParam;
+import { util as __tfc_parseAxisParam3 } from "@tensorflow/tfjs-core";
+var parseAxisParam3 = __tfc_parseAxisParam3.parseAxisParam;
 var reverseGradConfig = {
   kernelName: Reverse,
   gradFunc: (dy, saved, attrs) => {
@@ -1964,11 +1964,11 @@ import { exp as exp4 } from "@tensorflow/tfjs-core";
 import { greater as greater5 } from "@tensorflow/tfjs-core";
 import { mul as mul26 } from "@tensorflow/tfjs-core";
 import { scalar as scalar7 } from "@tensorflow/tfjs-core";
-import { backend_util as __tfc286 } from "@tensorflow/tfjs-core";
-import { backend_util as __tfc287 } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_SELU_SCALE } from "@tensorflow/tfjs-core";
+import { backend_util as __tfc_SELU_SCALEALPHA } from "@tensorflow/tfjs-core";
 import { where as where5 } from "@tensorflow/tfjs-core";
-var SELU_SCALE = __tfc286.SELU_SCALE;
-var SELU_SCALEALPHA = __tfc287.SELU_SCALEALPHA;
+var SELU_SCALE = __tfc_SELU_SCALE.SELU_SCALE;
+var SELU_SCALEALPHA = __tfc_SELU_SCALEALPHA.SELU_SCALEALPHA;
 var seluGradConfig = {
   kernelName: Selu,
   inputsToSave: ["x"],
@@ -2042,8 +2042,8 @@ var sinhGradConfig = {
 // ../../node_modules/.pnpm/@tensorflow+tfjs-core@4.22.0/node_modules/@tensorflow/tfjs-core/dist/gradients/Slice_grad.js
 import { Slice } from "@tensorflow/tfjs-core";
 import { pad } from "@tensorflow/tfjs-core";
-import { slice_util as __tfc305 } from "@tensorflow/tfjs-core";
-var parseSliceParams = __tfc305.parseSliceParams;
+import { slice_util as __tfc_parseSliceParams } from "@tensorflow/tfjs-core";
+var parseSliceParams = __tfc_parseSliceParams.parseSliceParams;
 var sliceGradConfig = {
   kernelName: Slice,
   inputsToSave: ["x"],
@@ -2206,8 +2206,8 @@ import { Sum } from "@tensorflow/tfjs-core";
 import { mul as mul35 } from "@tensorflow/tfjs-core";
 import { ones as ones2 } from "@tensorflow/tfjs-core";
 import { reshape as reshape26 } from "@tensorflow/tfjs-core";
-import { util as __tfc319 } from "@tensorflow/tfjs-core";
-var parseAxisParam4 = __tfc319.parseAxisParam;
+import { util as __tfc_parseAxisParam4 } from "@tensorflow/tfjs-core";
+var parseAxisParam4 = __tfc_parseAxisParam4.parseAxisParam;
 var sumGradConfig = {
   kernelName: Sum,
   inputsToSave: ["x"],
