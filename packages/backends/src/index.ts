@@ -37,4 +37,5 @@ export {
   type BackendName,
   type BackendRequest,
   type DeviceKind,
+  RESERVED_BACKEND_NAMES,
 } from './types.js';

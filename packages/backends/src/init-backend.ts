@@ -10,6 +10,7 @@ import {
   type BackendInfo,
   type BackendName,
   type BackendRequest,
+  RESERVED_BACKEND_NAMES,
 } from './types.js';
 
 /** Options for {@link initBackend}. */
@@ -79,7 +80,8 @@ const DEFAULT_PROVIDERS: Partial<Record<BackendName, () => Promise<BackendProvid
 };
 
 function parseRequest(value: string): BackendRequest {
-  if (value === 'auto' || (BACKEND_NAMES as readonly string[]).includes(value)) {
+  const known: readonly string[] = [...BACKEND_NAMES, ...RESERVED_BACKEND_NAMES];
+  if (value === 'auto' || known.includes(value)) {
     return value as BackendRequest;
   }
   throw new RangeError(`Unknown backend '${value}'. Valid: auto, ${BACKEND_NAMES.join(', ')}.`);

@@ -1,20 +1,16 @@
+/** Backends that {@link initBackend} can activate by name in this version. */
+export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
+
 /**
- * Backends that {@link initBackend} knows by name. `native` is reserved for
- * the Node native-memory CPU backend (`@gpt2/backends/native`), which is not
- * part of this version: asking for it by name says so, and `'auto'` skips it.
+ * Names reserved for backends of a coming version: `native`, the Node
+ * native-memory CPU backend (`@gpt2/backends/native`). The types and
+ * `initBackend` accept them (it says the backend is not part of this
+ * version); `'auto'` and {@link BACKEND_NAMES} leave them out.
  */
-export const BACKEND_NAMES = [
-  'node-gpu',
-  'node',
-  'native',
-  'wasm',
-  'cpu',
-  'webgpu',
-  'webgl',
-] as const;
+export const RESERVED_BACKEND_NAMES = ['native'] as const;
 
 /** A concrete backend. */
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendName = (typeof BACKEND_NAMES)[number] | (typeof RESERVED_BACKEND_NAMES)[number];
 
 /** A backend, or `'auto'` for the fastest one available. */
 export type BackendRequest = BackendName | 'auto';
