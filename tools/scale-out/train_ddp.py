@@ -67,6 +67,11 @@ DEFAULT_TRAINING = {
     "maxNonFiniteSteps": 5,
     "freeze": {"embeddings": False, "layers": 0},
 }
+# Settings of our trainer this recipe does not have: said once at start when a config sets them.
+NOT_HONOURED = {
+    "maxTimeMs": "no wall-time limit here: set maxSteps",
+    "keepBest": "only step checkpoints are written (gpt2 eval picks the latest)",
+}
 DEFAULT_BATCH_SIZE = 8  # the CLI's DEFAULT_BATCH_SIZE
 DEFAULT_SEED = 1337  # the CLI's DEFAULT_TRAIN_SEED
 DEFAULT_EVAL_TOKENS = 32768
@@ -91,6 +96,9 @@ def merged_training(section):
     unknown = set(section) - set(DEFAULT_TRAINING)
     if unknown:
         raise ValueError(f"unknown training keys {sorted(unknown)}; valid: {', '.join(DEFAULT_TRAINING)}")
+    for key, why in NOT_HONOURED.items():
+        if key in section and section[key] != DEFAULT_TRAINING[key] and int(os.environ.get("RANK", 0)) == 0:
+            print(f"train_ddp: training.{key} is not honoured: {why}", file=sys.stderr)
     training = {**DEFAULT_TRAINING, **section}
     training["optimizer"] = {**DEFAULT_TRAINING["optimizer"], **section.get("optimizer", {})}
     training["freeze"] = {**DEFAULT_TRAINING["freeze"], **section.get("freeze", {})}
@@ -153,6 +161,11 @@ def main(argv=None):
     data = file.get("data", {})
     if "shards" not in data:
         raise SystemExit("train_ddp.py: no training data: set data.shards in the config")
+    unknown = set(data) - {"shards", "batchSize", "blockSize", "mode"}
+    if unknown:
+        raise ValueError(f"unknown data keys {sorted(unknown)}; valid: shards, batchSize, blockSize, mode")
+    if "mode" in data and run.main:
+        print(f"train_ddp: data.mode '{data['mode']}' is not honoured: windows are read in order, as llm.c does", file=sys.stderr)
     shards = os.path.join(base, data["shards"])
     train, val = Split(shards, "train"), Split(shards, "val")
     manifest = train.manifest
@@ -244,6 +257,8 @@ def main(argv=None):
             log({"type": "checkpoint", "step": step, "path": os.path.join(checkpoints, f"step-{step:08d}")})
         run.barrier()
 
+    log({"type": "start", "processes": run.world, "device": run.device.type, "microBatchSize": micro,
+         "accumulation": accumulation, "rowsPerStep": rows_per_step, "blockSize": T, "maxSteps": max_steps})
     model.train()
     if training["evalAtStart"] and run.main:
         evaluate(0)
@@ -303,4 +318,9 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (ValueError, FileNotFoundError, KeyError) as error:
+        # Bad input (a config key, a missing folder, a foreign file): one line, no traceback.
+        print(f"train_ddp.py: {error}", file=sys.stderr)
+        sys.exit(1)

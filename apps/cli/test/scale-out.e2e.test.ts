@@ -327,8 +327,24 @@ describe.runIf(ready)('docs/scale-out.md at tiny sizes', () => {
   });
 
   it('trains with torchrun (2 processes) to the losses of one process with the same global batch', async () => {
-    const single = stepLosses(await readFile(join(dir, 'runs', 'ddp-1', 'metrics.jsonl'), 'utf8'));
-    const ddp = stepLosses(await readFile(join(dir, 'runs', 'ddp', 'metrics.jsonl'), 'utf8'));
+    const singleLog = await readFile(join(dir, 'runs', 'ddp-1', 'metrics.jsonl'), 'utf8');
+    const ddpLog = await readFile(join(dir, 'runs', 'ddp', 'metrics.jsonl'), 'utf8');
+    // The same global batch of 8 rows: 1 process x 4 micro-batches of 2, and 2 processes x 2 x 2.
+    const start = (log: string) => JSON.parse(log.split('\n')[0]!);
+    expect(start(singleLog)).toMatchObject({
+      type: 'start',
+      processes: 1,
+      accumulation: 4,
+      rowsPerStep: 8,
+    });
+    expect(start(ddpLog)).toMatchObject({
+      type: 'start',
+      processes: 2,
+      accumulation: 2,
+      rowsPerStep: 8,
+    });
+    const single = stepLosses(singleLog);
+    const ddp = stepLosses(ddpLog);
     expect(single).toHaveLength(TINY_TRAIN_SIZES.training.maxSteps);
     expect(ddp).toHaveLength(single.length);
     const worst = Math.max(...single.map((loss, i) => Math.abs(ddp[i]! - loss) / loss));
