@@ -162,8 +162,9 @@ export async function planMasterWeights(
     byRank[file.header.rank] = file;
   }
   const N = layout.numParameters;
-  if (byRank[0] && (await fitsShard(byRank[0], N))) {
-    return { sharded: false, files: [byRank[0]], shard: N };
+  // Without ZeRO every rank holds all master weights: any one file will do.
+  for (const file of files) {
+    if (await fitsShard(file, N)) return { sharded: false, files: [file], shard: N };
   }
   if (processes > 1 && N % processes === 0) {
     const shard = N / processes;
@@ -192,10 +193,10 @@ export async function planMasterWeights(
     }
   }
   throw new LlmcFormatError({
-    source: (byRank[0] ?? first).reader.name,
+    source: first.reader.name,
     field: 'size',
     problem: 'size-mismatch',
-    message: `${(byRank[0] ?? first).reader.byteLength} bytes fit no state layout of this model (${N} parameters${processes > 1 ? `, ${processes} processes` : ''}): a state file of another model?`,
+    message: `${first.reader.byteLength} bytes fit no state layout of this model (${N} parameters${processes > 1 ? `, ${processes} processes` : ''}): a state file of another model?`,
   });
 }
 

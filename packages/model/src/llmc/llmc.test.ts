@@ -322,6 +322,8 @@ describe("llm.c run checkpoints: float32 master weights from a bfloat16 run's st
     // DDP without ZeRO: each rank holds everything; rank 0's file is enough.
     const two = stateFile({ processes: 2, rank: 0, master, shard: N });
     await expectExact(await loadLlmcCheckpoint(bf16, { states: [two] }));
+    const rankOne = stateFile({ processes: 2, rank: 1, master, shard: N });
+    await expectExact(await loadLlmcCheckpoint(bf16, { states: [rankOne] }));
   });
 
   it('reassembles ZeRO-1 shards: each rank holds 1/P of every tensor slice', async () => {
