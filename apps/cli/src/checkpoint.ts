@@ -45,18 +45,12 @@ export async function resolveCheckpointFolder(
   const path = resolvePath(context, argument);
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new UserError(`Checkpoint '${argument}' does not exist.`);
-  const llmc = `it is llm.c's format: convert it first with \`gpt2 convert ${argument} --from llmc --out DIR\`, then use DIR.`;
   if (!info.isDirectory()) {
-    if (argument.endsWith('.bin'))
-      throw new UserError(`Checkpoint '${argument}' is a file, and ${llmc}`);
     throw new UserError(
       `Checkpoint '${argument}' is a file; give its folder (with model.safetensors and config.json).`,
     );
   }
   if (await exists(join(path, CHECKPOINT_FILES.weights))) return path;
-  if (await exists(join(path, 'model.bin'))) {
-    throw new UserError(`'${argument}' holds model.bin, not model.safetensors: ${llmc}`);
-  }
   const storeDir = (await exists(join(path, RUN_FILES.checkpoints)))
     ? join(path, RUN_FILES.checkpoints)
     : path;
