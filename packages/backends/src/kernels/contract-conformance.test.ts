@@ -1,17 +1,23 @@
 /**
  * Every contract kernel a backend of this package registers, against the
- * contract's reference chain (`describeKernelConformance`). Today: the native
- * addon's AdamWUpdate on wasm. The cpu run with reference stand-ins checks the
- * suite itself on every contract and case.
+ * contract's reference chain (`describeKernelConformance`): the native addon's
+ * AdamWUpdate on wasm, and the fused WGSL kernels on webgpu (every contract
+ * but the per-parameter AdamWUpdate, which AdamWUpdateMulti replaces there).
+ * The cpu run with reference stand-ins checks the suite itself on every
+ * contract and case.
  */
 import { initBackend } from '../init-backend.js';
 import { createWasmBackend } from '../providers/wasm.js';
+import { createWebgpuBackend } from '../providers/webgpu.js';
 import { describeKernelConformance } from '../testing/kernel-conformance.js';
 import { registerReferenceKernels } from '../testing/reference-kernels.js';
-import { systemRequirement } from '../testing/require-system.js';
+import { requireSoftwareWebGpu, systemRequirement } from '../testing/require-system.js';
 import { ADAMW_UPDATE } from './contracts/adamw-update.js';
 import { KERNEL_CONTRACTS } from './contracts/index.js';
 import { loadNativeBlas, NATIVE_BLAS_HINT } from './native/native-blas.js';
+
+/** The contracts with a fused WGSL kernel on webgpu. */
+const WEBGPU_FUSED_KERNELS = KERNEL_CONTRACTS.filter((contract) => contract !== ADAMW_UPDATE);
 
 const native = await loadNativeBlas();
 const hasNative = systemRequirement(
@@ -37,4 +43,14 @@ if (hasNative) {
   describeKernelConformance('wasm + native addon', () => initBackend('wasm'), {
     expect: [ADAMW_UPDATE.name],
   });
+}
+
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+if (requireSoftwareWebGpu({ swiftshaderPath })) {
+  describeKernelConformance(
+    'webgpu, fused WGSL kernels (Dawn on SwiftShader)',
+    () => initBackend(createWebgpuBackend({ swiftshaderPath })),
+    { expect: WEBGPU_FUSED_KERNELS.map((contract) => contract.name) },
+  );
 }

@@ -5,6 +5,7 @@
  */
 import { importNodeOnly, isNode } from '../environment.js';
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
+import { registerFusedWebGpuKernels } from '../kernels/webgpu/fused-kernels.js';
 import type { BackendProvider, ImportModule } from '../provider.js';
 import { describeAdapter, type GpuAdapterLike, type GpuLike } from '../webgpu/adapter.js';
 import { importBackendPackage, switchTo } from './activate.js';
@@ -27,7 +28,19 @@ export interface WebgpuBackendOptions {
   swiftshaderPath?: string;
   /** Node: loads the optional `webgpu` package (Dawn). Default: `import()`; tests replace it. */
   importModule?: ImportModule;
+  /**
+   * Register this package's fused WGSL kernels for the kernel contracts
+   * (attention, LayerNorm, matMul + bias + GELU, GELU, cross-entropy, AdamW
+   * over many tensors); false leaves tfjs's stock kernels and the contracts'
+   * op chains, to compare against. Default: {@link DEFAULT_WEBGPU_BACKEND_OPTIONS}.fusedKernels (true).
+   */
+  fusedKernels?: boolean;
 }
+
+/** Defaults of {@link WebgpuBackendOptions}. */
+export const DEFAULT_WEBGPU_BACKEND_OPTIONS = {
+  fusedKernels: true,
+} as const;
 
 const defaultImport: ImportModule = (specifier) =>
   import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
@@ -83,14 +96,20 @@ export function createWebgpuBackend(options: WebgpuBackendOptions = {}): Backend
         () => import('@tensorflow/tfjs-backend-webgpu'),
       );
       await switchTo(context, 'webgpu', 'webgpu', 'check the adapter above; try webgl or wasm.');
+      const fused = registerFusedWebGpuKernels(context.tf, {
+        enabled: options.fusedKernels ?? DEFAULT_WEBGPU_BACKEND_OPTIONS.fusedKernels,
+      });
+      if (fused.skipped) {
+        console.warn(`@gpt2/backends: fused WebGPU kernels left out: ${fused.skipped}.`);
+      }
       return {
         tfBackend: 'webgpu',
         device: info.isSoftware ? 'software-gpu' : 'gpu',
         threads: 0,
         simd: false,
         adapter: info,
-        patches: [],
-        kernels: [],
+        patches: fused.kernels.length > 0 ? ['fused WGSL kernels'] : [],
+        kernels: fused.kernels,
       };
     },
   };

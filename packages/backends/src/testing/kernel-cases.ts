@@ -6,9 +6,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAMW_UPDATE } from '../kernels/contracts/adamw-update.js';
+import {
+  ADAMW_UPDATE_MULTI,
+  adamWUpdateMultiInputs,
+} from '../kernels/contracts/adamw-update-multi.js';
 import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from '../kernels/contracts/causal-attention.js';
 import { GELU, GELU_GRAD } from '../kernels/contracts/gelu.js';
 import { LAYER_NORM, LAYER_NORM_GRAD } from '../kernels/contracts/layer-norm.js';
+import { MATMUL_BIAS_GELU } from '../kernels/contracts/matmul-bias-gelu.js';
 import {
   SOFTMAX_CROSS_ENTROPY,
   SOFTMAX_CROSS_ENTROPY_GRAD,
@@ -43,6 +48,50 @@ function adamw(label: string, shape: number[], seed: number, attrs: object): Ker
         grad: random(shape, seed + 3),
       },
       attrs,
+    }),
+  };
+}
+
+/** Several parameters of the given shapes, each with its own decay. */
+function adamwMulti(
+  label: string,
+  shapes: number[][],
+  seed: number,
+  attrs: Omit<typeof ADAMW_ATTRS, 'decay'>,
+): KernelCase {
+  return {
+    label,
+    build: () => ({
+      inputs: adamWUpdateMultiInputs(
+        shapes.map((shape, i) => ({
+          param: random(shape, seed + 4 * i),
+          m: random(shape, seed + 4 * i + 1, 0.1),
+          v: tf.abs(random(shape, seed + 4 * i + 2, 0.01)),
+          grad: random(shape, seed + 4 * i + 3),
+        })),
+      ),
+      attrs: { ...attrs, decays: shapes.map((shape) => (shape.length >= 2 ? 1 - 3e-4 * 0.1 : 1)) },
+    }),
+  };
+}
+
+function matMulBiasGelu(
+  label: string,
+  N: number,
+  K: number,
+  M: number,
+  seed: number,
+  withBias: boolean,
+): KernelCase {
+  return {
+    label,
+    build: () => ({
+      inputs: {
+        x: random([N, K], seed, 2),
+        weight: random([K, M], seed + 1, 0.3),
+        ...(withBias ? { bias: random([M], seed + 2) } : {}),
+      },
+      attrs: {},
     }),
   };
 }
@@ -156,12 +205,19 @@ const attentionCases = [
   attention('prefill, Tq = Tk = 5', 2, 3, 5, 5, 8, 10),
   attention('one query after a KV cache, Tq = 1, Tk = 7', 1, 2, 1, 7, 16, 20),
   attention('a chunk after a KV cache, Tq = 4, Tk = 9', 2, 2, 4, 9, 4, 30),
+  // Past one block of queries and many tiles of keys, at GPT-2's head size.
+  attention('prefill, Tq = Tk = 70, D = 64', 1, 2, 70, 70, 64, 35),
+  attention('a chunk after a KV cache, Tq = 67, Tk = 100, D = 64', 1, 1, 67, 100, 64, 37),
 ];
 const crossEntropyCases = [
   crossEntropy('ignoreIndex −1, no smoothing', 7, 11, 40, { ignoreIndex: -1, labelSmoothing: 0 }),
   crossEntropy('ignoreIndex −100, label smoothing 0.1', 9, 33, 50, {
     ignoreIndex: -100,
     labelSmoothing: 0.1,
+  }),
+  crossEntropy('a vocabulary wider than a workgroup, V = 1,000', 5, 1000, 55, {
+    ignoreIndex: -1,
+    labelSmoothing: 0.05,
   }),
 ];
 
@@ -171,6 +227,24 @@ export const KERNEL_CASES: Readonly<Record<string, readonly KernelCase[]>> = {
     adamw('one element', [1], 1, ADAMW_ATTRS),
     adamw('[5, 8], clipped, no decay', [5, 8], 2, { ...ADAMW_ATTRS, gradScale: 0.37, decay: 1 }),
     adamw('1,001 elements', [1001], 3, ADAMW_ATTRS),
+  ],
+  [ADAMW_UPDATE_MULTI.name]: [
+    adamwMulti('one parameter', [[3, 4]], 90, ADAMW_ATTRS),
+    adamwMulti('weights and vectors, clipped', [[1], [5, 8], [7], [33], [16, 3], [1001]], 91, {
+      ...ADAMW_ATTRS,
+      gradScale: 0.37,
+    }),
+    adamwMulti(
+      'a large tensor among small ones',
+      [[64], [300, 240], [17], [9, 9]],
+      92,
+      ADAMW_ATTRS,
+    ),
+  ],
+  [MATMUL_BIAS_GELU.name]: [
+    matMulBiasGelu('[5, 7] · [7, 9] + b', 5, 7, 9, 100, true),
+    matMulBiasGelu('[70, 37] · [37, 130], no bias', 70, 37, 130, 101, false),
+    matMulBiasGelu('[3, 64] · [64, 256] + b', 3, 64, 256, 102, true),
   ],
   [GELU.name]: [
     { label: '[7]', build: () => ({ inputs: { x: random([7], 60, 4) }, attrs: {} }) },
@@ -200,10 +274,18 @@ export const KERNEL_CASES: Readonly<Record<string, readonly KernelCase[]>> = {
         attrs: { epsilon: 1e-5 },
       }),
     },
+    {
+      label: '[3, 300] with bias (rows wider than a workgroup)',
+      build: () => ({
+        inputs: { x: random([3, 300], 75, 3), gamma: random([300], 76), beta: random([300], 77) },
+        attrs: { epsilon: 1e-5 },
+      }),
+    },
   ],
   [LAYER_NORM_GRAD.name]: [
     layerNormGrad('[5, 32]', [5, 32], 80),
     layerNormGrad('[2, 3, 17]', [2, 3, 17], 81),
+    layerNormGrad('[37, 300]', [37, 300], 82),
   ],
   [CAUSAL_ATTENTION.name]: attentionCases.map((c) => c.forward),
   [CAUSAL_ATTENTION_GRAD.name]: attentionCases.map((c) => c.gradient),

@@ -5,6 +5,23 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 const CUBIC = 0.044715;
 
 /**
+ * The constants of {@link geluForwardChain} and {@link geluBackwardChain}, as
+ * the chains multiply by them (each rounded to float32 when it becomes a
+ * scalar tensor): a kernel that uses the same ones in the same order gives
+ * the chain's numbers.
+ */
+export const GELU_COEFFICIENTS = Object.freeze({
+  /** 2u = x·(x²·a + b): a. */
+  forwardQuadratic: 2 * SQRT_2_OVER_PI * CUBIC,
+  /** 2u = x·(x²·a + b): b. */
+  forwardConstant: 2 * SQRT_2_OVER_PI,
+  /** 2u' = x²·c + d: c. */
+  backwardQuadratic: 2 * SQRT_2_OVER_PI * 3 * CUBIC,
+  /** 2u' = x²·c + d: d. */
+  backwardConstant: 2 * SQRT_2_OVER_PI,
+});
+
+/**
  * GELU, tanh approximation (Hendrycks & Gimpel 2016; HF `gelu_new`, the
  * activation GPT-2 was trained with):
  *   0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
@@ -15,7 +32,8 @@ const CUBIC = 0.044715;
  */
 export function geluForwardChain(x: tf.Tensor): { y: tf.Tensor; x2: tf.Tensor; s: tf.Tensor } {
   const x2 = tf.mul(x, x);
-  const twoU = tf.mul(x, tf.add(tf.mul(x2, 2 * SQRT_2_OVER_PI * CUBIC), 2 * SQRT_2_OVER_PI)); // 2u
+  const { forwardQuadratic, forwardConstant } = GELU_COEFFICIENTS;
+  const twoU = tf.mul(x, tf.add(tf.mul(x2, forwardQuadratic), forwardConstant)); // 2u
   const s = tf.sigmoid(twoU); // σ(2u)
   return { y: tf.mul(x, s), x2, s };
 }
@@ -32,7 +50,8 @@ export function geluBackwardChain(
   s: tf.Tensor,
   y: tf.Tensor,
 ): tf.Tensor {
-  const twoDu = tf.add(tf.mul(x2, 2 * SQRT_2_OVER_PI * 3 * CUBIC), 2 * SQRT_2_OVER_PI); // 2u'
+  const { backwardQuadratic, backwardConstant } = GELU_COEFFICIENTS;
+  const twoDu = tf.add(tf.mul(x2, backwardQuadratic), backwardConstant); // 2u'
   const slope = tf.add(s, tf.mul(tf.sub(y, tf.mul(y, s)), twoDu));
   return tf.mul(dy, slope);
 }

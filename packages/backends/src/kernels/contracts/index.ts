@@ -6,10 +6,12 @@
  */
 
 import { ADAMW_UPDATE } from './adamw-update.js';
+import { ADAMW_UPDATE_MULTI } from './adamw-update-multi.js';
 import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from './causal-attention.js';
 import type { AnyKernelContract } from './contract.js';
 import { GELU, GELU_GRAD } from './gelu.js';
 import { LAYER_NORM, LAYER_NORM_GRAD } from './layer-norm.js';
+import { MATMUL_BIAS_GELU } from './matmul-bias-gelu.js';
 import { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from './softmax-cross-entropy.js';
 
 export {
@@ -17,6 +19,12 @@ export {
   type AdamWUpdateAttrs,
   type AdamWUpdateInputs,
 } from './adamw-update.js';
+export {
+  ADAMW_UPDATE_MULTI,
+  type AdamWUpdateMultiAttrs,
+  type AdamWUpdateMultiInputs,
+  adamWUpdateMultiInputs,
+} from './adamw-update-multi.js';
 export {
   CAUSAL_ATTENTION,
   CAUSAL_ATTENTION_GRAD,
@@ -50,6 +58,7 @@ export {
 } from './dispatch.js';
 export {
   GELU,
+  GELU_COEFFICIENTS,
   GELU_GRAD,
   type GeluGradInputs,
   type GeluInputs,
@@ -65,6 +74,11 @@ export {
   layerNormBackwardChain,
   layerNormForwardChain,
 } from './layer-norm.js';
+export {
+  MATMUL_BIAS_GELU,
+  type MatMulBiasGeluInputs,
+  matMulBiasGeluChain,
+} from './matmul-bias-gelu.js';
 export { contractKernelConfig } from './register.js';
 export {
   crossEntropyRowsChain,
@@ -82,8 +96,10 @@ export {
  */
 export const KERNEL_CONTRACTS: readonly AnyKernelContract[] = [
   ADAMW_UPDATE,
+  ADAMW_UPDATE_MULTI,
   GELU,
   GELU_GRAD,
+  MATMUL_BIAS_GELU,
   LAYER_NORM,
   LAYER_NORM_GRAD,
   CAUSAL_ATTENTION,
