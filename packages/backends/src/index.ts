@@ -39,3 +39,12 @@ export {
   type DeviceKind,
   RESERVED_BACKEND_NAMES,
 } from './types.js';
+export {
+  type CountWebGpuCommandsOptions,
+  countWebGpuCommands,
+  type PeakMemory,
+  type PeakMemoryTracker,
+  trackPeakMemory,
+  type WebGpuCommandCounter,
+  type WebGpuCommandCounts,
+} from './webgpu/measure.js';

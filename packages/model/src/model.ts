@@ -14,8 +14,8 @@ import { type TokenIds, toTokenTensor } from './inputs.js';
 import { KVCache } from './kv-cache.js';
 import { type CrossEntropyOptions, crossEntropy } from './loss.js';
 import { causalSelfAttention } from './ops/causal-attention.js';
-import { gelu } from './ops/gelu.js';
 import { layerNorm } from './ops/layer-norm.js';
+import { linearGelu } from './ops/linear-gelu.js';
 import { fillNormal, hashSeed } from './random.js';
 import { sinusoidalTable } from './sinusoidal.js';
 
@@ -127,7 +127,11 @@ class MLP {
 
   forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
     const [B, T, C] = x.shape;
-    const h = gelu(linear(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.cFcWeight, this.cFcBias)); // [B*T, 4C]
+    const h = linearGelu(
+      tf.reshape(x, [B * T, C]) as tf.Tensor2D,
+      this.cFcWeight as tf.Tensor2D,
+      this.cFcBias as tf.Tensor1D | undefined,
+    ); // [B*T, 4C]
     const out = linear(h, this.cProjWeight, this.cProjBias); // [B*T, C]
     return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
   }

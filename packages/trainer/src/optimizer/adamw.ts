@@ -1,4 +1,11 @@
-import { ADAMW_UPDATE, dispatch } from '@gpt2/backends/kernels';
+import {
+  ADAMW_UPDATE,
+  ADAMW_UPDATE_MULTI,
+  adamWUpdateMultiInputs,
+  dispatch,
+  runKernel,
+  useKernel,
+} from '@gpt2/backends/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Options for {@link AdamW}. Defaults follow nanoGPT's GPT-2 recipe. */
@@ -121,23 +128,50 @@ export class AdamW {
     for (const name of this.params.keys()) {
       if (!grads.has(name)) throw new RangeError(`AdamW: no gradient for parameter '${name}'.`);
     }
-    tf.tidy(() => {
-      for (const [name, param] of this.params) {
-        const moments = this.moments.get(name)!;
-        const decay = this.decayed.has(name) && weightDecay !== 0 ? 1 - lr * weightDecay : 1;
-        // The backend's fused kernel when it has one (one kernel per parameter
-        // instead of ~14: the step is dominated by per-kernel cost), else the
-        // contract's op chain; the same numbers either way.
-        const [p, m, v] = dispatch(
-          ADAMW_UPDATE,
-          { param, m: moments.m, v: moments.v, grad: grads.get(name)! },
-          { beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale },
+    const scalars = { beta1, beta2, eps, stepSize, biasCorrection2Sqrt, gradScale };
+    const decayOf = (name: string) =>
+      this.decayed.has(name) && weightDecay !== 0 ? 1 - lr * weightDecay : 1;
+    const assign = (name: string, param: tf.Variable, [p, m, v]: readonly tf.Tensor[]) => {
+      const moments = this.moments.get(name)!;
+      moments.m.assign(m!);
+      moments.v.assign(v!);
+      param.assign(p!);
+    };
+    if (useKernel(ADAMW_UPDATE_MULTI)) {
+      // A GPU's kernel over every parameter at once: per-dispatch cost
+      // dominates its small tensors. The same numbers as the per-parameter kernel.
+      const entries = [...this.params];
+      tf.tidy(() => {
+        const outputs = runKernel(
+          ADAMW_UPDATE_MULTI,
+          adamWUpdateMultiInputs(
+            entries.map(([name, param]) => {
+              const { m, v } = this.moments.get(name)!;
+              return { param, m, v, grad: grads.get(name)! };
+            }),
+          ),
+          { ...scalars, decays: entries.map(([name]) => decayOf(name)) },
         );
-        moments.m.assign(m);
-        moments.v.assign(v);
-        param.assign(p);
+        entries.forEach(([name, param], i) => assign(name, param, outputs.slice(3 * i, 3 * i + 3)));
+      });
+    } else {
+      // Each parameter apart, one tidy each: a tidy around the whole loop would
+      // hold every parameter's temporaries of the op chain until its end.
+      for (const [name, param] of this.params) {
+        const { m, v } = this.moments.get(name)!;
+        tf.tidy(() => {
+          // The backend's fused kernel when it has one (one kernel per parameter
+          // instead of ~14: the step is dominated by per-kernel cost), else the
+          // contract's op chain; the same numbers either way.
+          const outputs = dispatch(
+            ADAMW_UPDATE,
+            { param, m, v, grad: grads.get(name)! },
+            { ...scalars, decay: decayOf(name) },
+          );
+          assign(name, param, outputs);
+        });
       }
-    });
+    }
     this.stepCount = step;
   }
 
