@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native BLAS kernel (gpt2_blas.node) when a C compiler
- * and Node's headers are there. Runs on install and NEVER fails it: any
+ * Builds the optional native addon (gpt2_blas.node: OpenBLAS for the wasm
+ * kernels, and the kernels of the 'native' backend) when a C compiler and
+ * Node's headers are there. Runs on install and NEVER fails it: any
  * problem prints one line and exits 0, and @gpt2/backends then uses its
  * wasm kernels. OpenBLAS itself is found at run time (dlopen), so building
  * needs no BLAS headers and no network.
@@ -16,6 +17,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The addon's C sources: OpenBLAS by dlopen, the native backend's kernels, their thread pool. */
+const SOURCES = ['gpt2_blas.c', 'gpt2_kernels.c', 'gpt2_pool.c'];
 const output = join(here, 'build', 'gpt2_blas.node');
 const say = (line) => console.log(`@gpt2/backends native BLAS kernel: ${line}`);
 const HOW =
@@ -49,9 +52,15 @@ function build() {
     `-I${includes[0]}`,
   ];
   const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-ldl', '-lm'];
-  const run = spawnSync(compiler, [...flags, join(here, 'gpt2_blas.c'), '-o', output, ...link], {
-    encoding: 'utf8',
-  });
+  const sources = SOURCES.map((file) => join(here, file));
+  const compile = (extra) =>
+    spawnSync(compiler, [...flags, ...extra, ...sources, '-o', output, ...link], {
+      encoding: 'utf8',
+    });
+  // The hot loops are compiled once per x86-64 level (target_clones, chosen
+  // when the addon loads); a toolchain without ifunc support gets one baseline build.
+  let run = compile([]);
+  if (!run.error && run.status !== 0) run = compile(['-DGPT2_NO_CLONES']);
   if (run.error || run.status !== 0) {
     const why = run.error
       ? run.error.message

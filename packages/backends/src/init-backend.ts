@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { isNode } from './environment.js';
 import { BackendUnavailableError } from './errors/backend-unavailable-error.js';
 import { cpuProvider } from './providers/cpu.js';
+import { nativeProvider } from './providers/native.js';
 import { nodeGpuProvider, nodeProvider } from './providers/node.js';
 import type { BackendProvider, ImportModule } from './providers/provider.js';
 import { wasmProvider } from './providers/wasm.js';
@@ -43,8 +44,10 @@ export interface InitBackendOptions {
    */
   nativeBlas?: boolean;
   /**
-   * Threads for the native BLAS kernel. Default: `GPT2_BLAS_THREADS` when
-   * set, else OpenBLAS's own default (`OPENBLAS_NUM_THREADS`, or every core).
+   * Threads for the native BLAS kernel (wasm), and the kernel threads of the
+   * native backend. Default: `GPT2_BLAS_THREADS` when set, else OpenBLAS's
+   * own default (`OPENBLAS_NUM_THREADS`, or every core) for wasm and every
+   * core for native.
    */
   blasThreads?: number;
   /**
@@ -56,13 +59,14 @@ export interface InitBackendOptions {
 
 /** The order `'auto'` tries, fastest first. */
 export const AUTO_ORDER: Readonly<Record<'node' | 'browser', readonly BackendName[]>> = {
-  node: ['node-gpu', 'node', 'wasm', 'cpu'],
+  node: ['node-gpu', 'node', 'native', 'wasm', 'cpu'],
   browser: ['webgpu', 'webgl', 'wasm', 'cpu'],
 };
 
 const PROVIDERS: Record<BackendName, BackendProvider> = {
   'node-gpu': nodeGpuProvider,
   node: nodeProvider,
+  native: nativeProvider,
   wasm: wasmProvider,
   cpu: cpuProvider,
   webgpu: webgpuProvider,
@@ -94,7 +98,8 @@ function parseRequest(value: string, source: string): BackendRequest {
  * Load, activate and verify a tfjs backend.
  *
  * `'auto'` picks the fastest available: in Node, tfjs-node-gpu with working
- * CUDA, then tfjs-node, then wasm, then cpu; in a browser, WebGPU (hardware
+ * CUDA, then tfjs-node, then native (the addon with OpenBLAS), then wasm,
+ * then cpu; in a browser, WebGPU (hardware
  * adapters only), then WebGL, then wasm, then cpu. The `GPT2_BACKEND`
  * environment variable overrides the request.
  *
@@ -180,6 +185,8 @@ export function describeBackend(info: BackendInfo): string {
   if (info.adapter) parts.push(info.adapter.description || info.adapter.vendor || 'adapter');
   if (info.blasThreads)
     parts.push(`OpenBLAS ${info.blasThreads} thread${info.blasThreads === 1 ? '' : 's'}`);
+  if (info.blas) parts.push(info.blas);
+  if (info.nativeKernels) parts.push(`${info.nativeKernels.length} native kernels`);
   if (info.patches.length > 0) parts.push(`patched: ${info.patches.join(', ')}`);
   return `${info.name} (${parts.join(', ')}) — ${info.reason}`;
 }

@@ -1,5 +1,5 @@
 /** Backends that {@link initBackend} can activate. */
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
+export const BACKEND_NAMES = ['node-gpu', 'node', 'native', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
 
 /** A concrete backend. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -48,6 +48,10 @@ export interface BackendInfo {
   patches: string[];
   /** OpenBLAS threads, when the native BLAS kernel serves the matMuls (wasm in Node). */
   blasThreads?: number;
+  /** The BLAS library and its kernel family, on the native backend (e.g. `OpenBLAS 0.3.21 Zen`). */
+  blas?: string;
+  /** The kernels that run in the native addon, on the native backend. */
+  nativeKernels?: string[];
   /** Why this backend was chosen, in a sentence for logs. */
   reason: string;
   /** For `'auto'`: every backend considered, in order. */

@@ -13,6 +13,10 @@ export interface ActivatedBackend {
   adapter?: AdapterInfo;
   patches: string[];
   blasThreads?: number;
+  /** The BLAS library and its kernel family (native backend), e.g. `OpenBLAS 0.3.21 Zen`. */
+  blas?: string;
+  /** Kernels that run in the native addon (native backend). */
+  nativeKernels?: string[];
 }
 
 /** Context handed to every provider. */
@@ -25,7 +29,7 @@ export interface ProviderContext {
   kernelOverrides: boolean;
   /** Let the native BLAS addon serve the wasm overrides when it is built (Node). */
   nativeBlas: boolean;
-  /** OpenBLAS threads; undefined leaves OpenBLAS's own default. */
+  /** OpenBLAS threads (native backend: its kernel threads); undefined leaves the default. */
   blasThreads: number | undefined;
 }
 

@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import { createNativeAdamWUpdate } from './adamw-update.js';
+import type { NativeBackend } from './backend.js';
+import {
+  createNativeAddN,
+  createNativeBinary,
+  createNativeCast,
+  createNativeSelect,
+  createNativeUnary,
+} from './elementwise.js';
+import {
+  createNativeConcat,
+  createNativeGatherV2,
+  createNativeSlice,
+  createNativeSplitV,
+  createNativeTranspose,
+  createNativeUnsortedSegmentSum,
+} from './layout.js';
+import { createNativeBatchMatMul, createNativeFusedMatMul } from './matmul.js';
+import { BINARY_OP, REDUCE_OP, UNARY_OP } from './native-kernels.js';
+import { createNativeReduce, createNativeSoftmax } from './reduce.js';
+
+/** The tfjs backend name. */
+export const NATIVE_BACKEND = 'native';
+
+/** A native kernel, built from the stock cpu kernel it falls back to (absent for new kernels). */
+type NativeKernelFactory = (stock: KernelConfig) => KernelConfig;
+
+/** The kernels that run in the addon, by name; every other cpu kernel is registered as it is. */
+const NATIVE_KERNELS: Record<string, NativeKernelFactory> = {
+  BatchMatMul: createNativeBatchMatMul,
+  _FusedMatMul: createNativeFusedMatMul,
+  ...Object.fromEntries(
+    (Object.keys(BINARY_OP) as (keyof typeof BINARY_OP)[]).map((name) => [
+      name,
+      (stock: KernelConfig) => createNativeBinary(name, stock),
+    ]),
+  ),
+  ...Object.fromEntries(
+    (Object.keys(UNARY_OP) as (keyof typeof UNARY_OP)[]).map((name) => [
+      name,
+      (stock: KernelConfig) => createNativeUnary(name, stock),
+    ]),
+  ),
+  ...Object.fromEntries(
+    (Object.keys(REDUCE_OP) as (keyof typeof REDUCE_OP)[]).map((name) => [
+      name,
+      (stock: KernelConfig) => createNativeReduce(name, stock),
+    ]),
+  ),
+  Softmax: createNativeSoftmax,
+  Select: createNativeSelect,
+  AddN: createNativeAddN,
+  Cast: createNativeCast,
+  Transpose: createNativeTranspose,
+  Slice: createNativeSlice,
+  SplitV: (_stock) => createNativeSplitV(tf.getKernel('Slice', 'cpu')!),
+  Concat: createNativeConcat,
+  GatherV2: createNativeGatherV2,
+  UnsortedSegmentSum: createNativeUnsortedSegmentSum,
+};
+
+/** Kernels with no cpu counterpart. */
+const NEW_KERNELS: (() => KernelConfig)[] = [createNativeAdamWUpdate];
+
+/**
+ * Marks arrays written while a kernel runs as the backend's own (so that
+ * dispose may free them at once); see {@link NativeBackend}.
+ */
+function tracked(kernelFunc: KernelFunc): KernelFunc {
+  return (args) => {
+    const backend = args.backend as unknown as NativeBackend;
+    backend.kernelDepth++;
+    try {
+      return kernelFunc(args);
+    } finally {
+      backend.kernelDepth--;
+    }
+  };
+}
+
+let registered: string[] | undefined;
+
+/**
+ * Register every cpu kernel for the 'native' backend, the hot ones replaced
+ * by their native versions. Needs the cpu kernels registered first (importing
+ * @tensorflow/tfjs-backend-cpu does). Once per process; returns the names of
+ * the native kernels.
+ */
+export function registerNativeKernels(): string[] {
+  if (registered) return registered;
+  const natives: string[] = [];
+  for (const stock of tf.getKernelsForBackend('cpu')) {
+    const factory = NATIVE_KERNELS[stock.kernelName];
+    const config = factory ? factory(stock) : stock;
+    if (factory) natives.push(stock.kernelName);
+    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: tracked(config.kernelFunc) });
+  }
+  for (const make of NEW_KERNELS) {
+    const config = make();
+    natives.push(config.kernelName);
+    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: tracked(config.kernelFunc) });
+  }
+  registered = natives.sort();
+  return registered;
+}
