@@ -45,6 +45,7 @@ function build() {
     '-std=c11',
     '-ffp-contract=off',
     '-fno-math-errno',
+    '-fno-trapping-math',
     '-pthread',
     '-shared',
     '-fPIC',

@@ -2,24 +2,28 @@
 /*
  * A small fork-join thread pool for the native backend's kernels.
  *
- * One job at a time, from Node's main thread: the caller publishes the job,
- * bumps a generation counter, runs the first part itself and waits for every
- * worker to acknowledge. Idle workers spin for a short while (the next kernel
- * usually follows within microseconds), then sleep on a condition variable.
+ * One job at a time, from Node's main thread. The caller publishes the job
+ * (a range cut into chunks) and works on it too; every thread claims chunks
+ * from one atomic word until none are left, so a worker that the OS has not
+ * scheduled (the machine is busy) costs nothing: the others take its share.
+ * Idle workers spin for a short while (the next kernel usually follows within
+ * microseconds), then sleep on a condition variable.
  *
  * Matrix products run single-threaded OpenBLAS calls on these same threads,
  * so the process never has two pools competing for the cores.
  */
-#include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "gpt2_native.h"
 
 #define MAX_THREADS 64
+/* Chunks per thread: more balance the load when threads run at different speeds. */
+#define CHUNKS_PER_THREAD 4
+#define MAX_CHUNKS 65535
 
 #if defined(__x86_64__) || defined(__i386__)
 #define CPU_RELAX() __builtin_ia32_pause()
@@ -29,27 +33,27 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
+/* The job; written by the caller before it publishes a generation, read by a thread only after it claimed a chunk. */
 static struct {
   gpt2_range_fn fn;
   void *context;
   int64_t n;
-  int parts;
 } job;
 
-static int total = 1;  /* threads, the caller included */
-static int workers = 0; /* started worker threads */
-static pthread_t handles[MAX_THREADS];
-/* The generation workers start from (set before they are created). */
-static uint64_t start_generation;
-static _Atomic uint64_t generation;
-static _Atomic int remaining;
+/* (generation << 32) | (chunks << 16) | next chunk: claiming is one compare-and-swap. */
+static _Atomic uint64_t claim;
+static _Atomic uint32_t generation;
+static _Atomic int64_t finished_chunks;
 static _Atomic int sleeping;
-static _Atomic int caller_sleeping;
 static _Atomic int quit;
 static _Atomic int64_t spin_ns = 100000;
+
+static int total = 1;   /* threads, the caller included */
+static int workers = 0; /* started worker threads */
+static pthread_t handles[MAX_THREADS];
+static uint32_t start_generation; /* the generation workers start from */
 static pthread_mutex_t mutex = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
-static pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
 
 static int64_t now_ns(void) {
   struct timespec t;
@@ -57,16 +61,26 @@ static int64_t now_ns(void) {
   return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
 }
 
-static void run_part(int part) {
-  int64_t begin = job.n * part / job.parts;
-  int64_t end = job.n * (part + 1) / job.parts;
-  if (begin < end) job.fn(job.context, begin, end);
+/* Claim and run chunks of generation `gen` until none are left. */
+static void work(uint32_t gen) {
+  for (;;) {
+    uint64_t word = atomic_load(&claim);
+    if ((uint32_t)(word >> 32) != gen) return;
+    uint64_t chunks = (word >> 16) & 0xffff, next = word & 0xffff;
+    if (next >= chunks) return;
+    if (!atomic_compare_exchange_weak(&claim, &word, word + 1)) continue;
+    /* The job cannot change until this chunk is counted finished. */
+    int64_t begin = job.n * (int64_t)next / (int64_t)chunks;
+    int64_t end = job.n * (int64_t)(next + 1) / (int64_t)chunks;
+    if (begin < end) job.fn(job.context, begin, end);
+    atomic_fetch_add(&finished_chunks, 1);
+  }
 }
 
-static uint64_t wait_for_job(uint64_t seen) {
+static uint32_t wait_for_job(uint32_t seen) {
   int64_t deadline = now_ns() + atomic_load(&spin_ns);
   for (unsigned i = 1;; i++) {
-    uint64_t current = atomic_load(&generation);
+    uint32_t current = atomic_load(&generation);
     if (current != seen) return current;
     if ((i & 255) == 0 && now_ns() > deadline) break;
     CPU_RELAX();
@@ -80,41 +94,21 @@ static uint64_t wait_for_job(uint64_t seen) {
 }
 
 static void *worker_main(void *argument) {
-  int index = (int)(intptr_t)argument;
-  uint64_t seen = start_generation;
+  (void)argument;
+  uint32_t seen = start_generation;
   for (;;) {
     seen = wait_for_job(seen);
     if (atomic_load(&quit)) return NULL;
-    if (index < job.parts) run_part(index);
-    if (atomic_fetch_sub(&remaining, 1) == 1 && atomic_load(&caller_sleeping)) {
-      pthread_mutex_lock(&mutex);
-      pthread_cond_signal(&finished);
-      pthread_mutex_unlock(&mutex);
-    }
+    work(seen);
   }
 }
 
-static void publish(void) {
-  atomic_fetch_add(&generation, 1);
+static void publish(uint32_t gen) {
+  atomic_store(&generation, gen);
   if (atomic_load(&sleeping) > 0) {
     pthread_mutex_lock(&mutex);
     pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&mutex);
-  }
-}
-
-static void wait_for_workers(void) {
-  int64_t deadline = now_ns() + atomic_load(&spin_ns);
-  for (unsigned i = 1; atomic_load(&remaining) > 0; i++) {
-    if ((i & 255) == 0 && now_ns() > deadline) {
-      atomic_store(&caller_sleeping, 1);
-      pthread_mutex_lock(&mutex);
-      while (atomic_load(&remaining) > 0) pthread_cond_wait(&finished, &mutex);
-      pthread_mutex_unlock(&mutex);
-      atomic_store(&caller_sleeping, 0);
-      return;
-    }
-    CPU_RELAX();
   }
 }
 
@@ -129,16 +123,14 @@ int gpt2_pool_resize(int threads) {
   if (threads > MAX_THREADS) threads = MAX_THREADS;
   if (workers > 0) {
     atomic_store(&quit, 1);
-    atomic_store(&remaining, workers);
-    publish();
+    publish(atomic_load(&generation) + 1);
     for (int i = 1; i <= workers; i++) pthread_join(handles[i], NULL);
     atomic_store(&quit, 0);
     workers = 0;
   }
-  total = 1;
   start_generation = atomic_load(&generation);
   for (int i = 1; i < threads; i++) {
-    if (pthread_create(&handles[i], NULL, worker_main, (void *)(intptr_t)i) != 0) break;
+    if (pthread_create(&handles[i], NULL, worker_main, NULL) != 0) break;
     workers = i;
   }
   total = workers + 1;
@@ -148,18 +140,26 @@ int gpt2_pool_resize(int threads) {
 void gpt2_parallel_for(int64_t n, int64_t grain, gpt2_range_fn fn, void *context) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
-  int64_t most = (n + grain - 1) / grain;
-  int parts = most < total ? (int)most : total;
-  if (parts <= 1 || workers == 0) {
+  int64_t chunks = (n + grain - 1) / grain;
+  int64_t most = (int64_t)total * CHUNKS_PER_THREAD;
+  if (chunks > most) chunks = most;
+  if (chunks > n) chunks = n;
+  if (chunks > MAX_CHUNKS) chunks = MAX_CHUNKS;
+  if (chunks <= 1 || workers == 0) {
     fn(context, 0, n);
     return;
   }
   job.fn = fn;
   job.context = context;
   job.n = n;
-  job.parts = parts;
-  atomic_store(&remaining, workers);
-  publish();
-  run_part(0);
-  wait_for_workers();
+  atomic_store(&finished_chunks, 0);
+  uint32_t gen = atomic_load(&generation) + 1;
+  atomic_store(&claim, ((uint64_t)gen << 32) | ((uint64_t)chunks << 16));
+  publish(gen);
+  work(gen);
+  /* Chunks still running on other threads: wait, yielding the core now and then. */
+  for (unsigned i = 1; atomic_load(&finished_chunks) < chunks; i++) {
+    if ((i & 63) == 0) sched_yield();
+    else CPU_RELAX();
+  }
 }

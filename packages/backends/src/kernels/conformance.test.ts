@@ -518,6 +518,18 @@ if (hasNative) {
   });
 }
 
+if (hasNative) {
+  describeBackendConformance('native', async () => {
+    const info = await initBackend('native', { env: {} });
+    expect(info.nativeKernels).toEqual(
+      expect.arrayContaining(['BatchMatMul', 'Sum', 'Slice', 'SplitV', 'GatherV2', 'Concat']),
+    );
+  });
+  describeBackendConformance('native, one thread', () =>
+    initBackend('native', { env: {}, blasThreads: 1 }),
+  );
+}
+
 const defaultSmallSlice = nativeTuning.smallSlice;
 if (hasNative) {
   describeBackendConformance('wasm + native OpenBLAS, one threaded sgemm per slice', async () => {
