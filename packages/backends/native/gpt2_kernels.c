@@ -629,23 +629,17 @@ typedef struct {
   int64_t outer, size, inner, chunks;
 } reduce_job;
 
-/* Σ of a contiguous row: 16 float lanes per block of 4,096, blocks added in double. */
-HOT static float row_sum(const float *x, int64_t n) {
-  double total = 0;
-  for (int64_t start = 0; start < n; start += 4096) {
-    int64_t end = start + 4096 < n ? start + 4096 : n;
-    float lanes[16] = {0};
-    int64_t i = start;
-    for (; i + 16 <= end; i += 16) {
-      for (int l = 0; l < 16; l++) lanes[l] += x[i + l];
-    }
-    float tail = 0;
-    for (; i < end; i++) tail += x[i];
-    double block = tail;
-    for (int l = 0; l < 16; l++) block += lanes[l];
-    total += block;
+/* Σ of a contiguous row, in 8 double lanes (tfjs's cpu kernel sums in double too). */
+HOT static double row_sum(const float *x, int64_t n) {
+  double lanes[8] = {0};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; l++) lanes[l] += (double)x[i + l];
   }
-  return (float)total;
+  double total = 0;
+  for (; i < n; i++) total += (double)x[i];
+  for (int l = 0; l < 8; l++) total += lanes[l];
+  return total;
 }
 
 HOT static float row_max(const float *x, int64_t n, int want_max) {
@@ -667,19 +661,39 @@ HOT static float row_max(const float *x, int64_t n, int want_max) {
   return best;
 }
 
+/* Σ over the rows of columns [c0, c1) of a [size, inner] block, accumulated in double (as tfjs's cpu kernel does). */
+HOT static void columns_sum(const float *x, float *out, int64_t size, int64_t inner, int64_t c0, int64_t c1,
+                            int mean) {
+  double total[256];
+  for (int64_t start = c0; start < c1; start += 256) {
+    int64_t n = c1 - start < 256 ? c1 - start : 256;
+    for (int64_t c = 0; c < n; c++) total[c] = 0;
+    for (int64_t r = 0; r < size; r++) {
+      const float *row = x + r * inner + start;
+      for (int64_t c = 0; c < n; c++) total[c] += (double)row[c];
+    }
+    float *o = out + (start - c0);
+    if (mean) {
+      for (int64_t c = 0; c < n; c++) o[c] = (float)(total[c] / (double)size);
+    } else {
+      for (int64_t c = 0; c < n; c++) o[c] = (float)total[c];
+    }
+  }
+}
+
 /* Columns [c0, c1) of a [size, inner] block reduced over its rows. */
 HOT static void columns_reduce(int op, const float *x, float *out, int64_t size, int64_t inner, int64_t c0,
                                int64_t c1) {
+  if (op == REDUCE_SUM || op == REDUCE_MEAN) {
+    columns_sum(x, out, size, inner, c0, c1, op == REDUCE_MEAN);
+    return;
+  }
   int64_t n = c1 - c0;
   const float *first = x + c0;
-  for (int64_t c = 0; c < n; c++) out[c] = op == REDUCE_PROD && size == 0 ? 1.0f : (size > 0 ? first[c] : 0.0f);
+  for (int64_t c = 0; c < n; c++) out[c] = size > 0 ? first[c] : (op == REDUCE_PROD ? 1.0f : 0.0f);
   for (int64_t r = 1; r < size; r++) {
     const float *row = x + r * inner + c0;
     switch (op) {
-      case REDUCE_SUM:
-      case REDUCE_MEAN:
-        for (int64_t c = 0; c < n; c++) out[c] += row[c];
-        break;
       case REDUCE_MAX:
         for (int64_t c = 0; c < n; c++) out[c] = row[c] > out[c] ? row[c] : out[c];
         break;
@@ -690,10 +704,6 @@ HOT static void columns_reduce(int op, const float *x, float *out, int64_t size,
         for (int64_t c = 0; c < n; c++) out[c] *= row[c];
         break;
     }
-  }
-  if (op == REDUCE_MEAN) {
-    float count = (float)size;
-    for (int64_t c = 0; c < n; c++) out[c] /= count;
   }
 }
 
@@ -706,8 +716,8 @@ static void reduce_range(void *context, int64_t begin, int64_t end) {
       float value;
       if (j->size == 0) value = j->op == REDUCE_PROD ? 1.0f : (j->op == REDUCE_MAX ? -INFINITY : (j->op == REDUCE_MIN ? INFINITY : 0.0f));
       else if (j->op == REDUCE_SUM || j->op == REDUCE_MEAN) {
-        value = row_sum(x, j->size);
-        if (j->op == REDUCE_MEAN) value /= (float)j->size;
+        double sum = row_sum(x, j->size);
+        value = (float)(j->op == REDUCE_MEAN ? sum / (double)j->size : sum);
       } else if (j->op == REDUCE_PROD) {
         value = 1.0f;
         for (int64_t i = 0; i < j->size; i++) value *= x[i];

@@ -1,5 +1,13 @@
 /** Backends that {@link initBackend} can activate. */
-export const BACKEND_NAMES = ['node-gpu', 'node', 'native', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
+export const BACKEND_NAMES = [
+  'node-gpu',
+  'node',
+  'native',
+  'wasm',
+  'cpu',
+  'webgpu',
+  'webgl',
+] as const;
 
 /** A concrete backend. */
 export type BackendName = (typeof BACKEND_NAMES)[number];

@@ -11,7 +11,10 @@ export const NATIVE_BUILD_HINT =
 /** Threads when none are asked for: every core the process may use. */
 async function defaultThreads(): Promise<number> {
   const specifier = 'node:os';
-  const os = (await import(/* @vite-ignore */ specifier)) as { availableParallelism?: () => number; cpus(): unknown[] };
+  const os = (await import(/* @vite-ignore */ specifier)) as {
+    availableParallelism?: () => number;
+    cpus(): unknown[];
+  };
   return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
@@ -72,7 +75,11 @@ export const nativeProvider: BackendProvider = {
       simd: true,
       patches: [],
       nativeKernels: native,
-      ...(blas ? { blas: `${blas.config.split(' ').slice(0, 2).join(' ')}${blas.core ? ` ${blas.core}` : ''}` } : {}),
+      ...(blas
+        ? {
+            blas: `${blas.config.split(' ').slice(0, 2).join(' ')}${blas.core ? ` ${blas.core}` : ''}`,
+          }
+        : {}),
     };
   },
 };

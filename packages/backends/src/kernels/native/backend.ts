@@ -10,8 +10,8 @@
  * Arrays that came from the caller (`tf.tensor(values)`) are never detached.
  */
 import { Buffer } from 'node:buffer';
-import type { backend_util, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { backend_util, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './native-kernels.js';
 
 /** Arrays smaller than this are left to the garbage collector (detaching costs more than it saves). */

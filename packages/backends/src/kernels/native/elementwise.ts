@@ -11,10 +11,20 @@ import type { NativeBackend, NativeStorage } from './backend.js';
 import { BINARY_OP, UNARY_OP } from './native-kernels.js';
 import { broadcastPlan } from './plans.js';
 
-const COMPARISONS = new Set<string>(['Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual']);
+const COMPARISONS = new Set<string>([
+  'Equal',
+  'NotEqual',
+  'Less',
+  'LessEqual',
+  'Greater',
+  'GreaterEqual',
+]);
 
 /** A float32 binary op with broadcasting; other dtypes and ranks go to the stock kernel. */
-export function createNativeBinary(name: keyof typeof BINARY_OP, stock: KernelConfig): KernelConfig {
+export function createNativeBinary(
+  name: keyof typeof BINARY_OP,
+  stock: KernelConfig,
+): KernelConfig {
   const op = BINARY_OP[name];
   const outDtype: DataType = COMPARISONS.has(name) ? 'bool' : 'float32';
   const kernelFunc: KernelFunc = (args) => {
@@ -24,8 +34,16 @@ export function createNativeBinary(name: keyof typeof BINARY_OP, stock: KernelCo
     const { outShape, plan } = broadcastPlan(a.shape, b.shape);
     if (!plan) return stock.kernelFunc(args);
     const backend = args.backend as unknown as NativeBackend;
-    const out = backend.allocate(outDtype, util.sizeFromShape(outShape)) as Float32Array | Uint8Array;
-    backend.addon.binary(op, backend.values(a) as Float32Array, backend.values(b) as Float32Array, out, plan);
+    const out = backend.allocate(outDtype, util.sizeFromShape(outShape)) as
+      | Float32Array
+      | Uint8Array;
+    backend.addon.binary(
+      op,
+      backend.values(a) as Float32Array,
+      backend.values(b) as Float32Array,
+      out,
+      plan,
+    );
     return backend.output(outShape, outDtype, out);
   };
   return { kernelName: name, backendName: 'native', kernelFunc };
@@ -96,7 +114,13 @@ export function createNativeAddN(stock: KernelConfig): KernelConfig {
   return { kernelName: 'AddN', backendName: 'native', kernelFunc };
 }
 
-const NATIVE_CASTS = new Set(['int32>float32', 'bool>float32', 'bool>int32', 'float32>bool', 'int32>bool']);
+const NATIVE_CASTS = new Set([
+  'int32>float32',
+  'bool>float32',
+  'bool>int32',
+  'float32>bool',
+  'int32>bool',
+]);
 
 /** `Cast` between float32, int32 and bool (float32 → int32 and the rest: stock). */
 export function createNativeCast(stock: KernelConfig): KernelConfig {

@@ -53,7 +53,12 @@ function slice(
 ): TensorInfo {
   const count = util.sizeFromShape(size);
   const { offset, plan } = slicePlan(x.shape, begin, size);
-  if (!PLAIN.has(x.dtype) || count === 0 || !plan || slice_util.isSliceContinous(x.shape, begin, size)) {
+  if (
+    !PLAIN.has(x.dtype) ||
+    count === 0 ||
+    !plan ||
+    slice_util.isSliceContinous(x.shape, begin, size)
+  ) {
     return stockSlice.kernelFunc({
       inputs: { x },
       backend: backend as never,
@@ -108,7 +113,12 @@ export function createNativeConcat(stock: KernelConfig): KernelConfig {
     );
     const size = util.sizeFromShape(outShape);
     const outer = util.sizeFromShape(first.shape.slice(0, along));
-    if (!PLAIN.has(first.dtype) || inputs.some((t) => t.dtype !== first.dtype) || size === 0 || outer === 0) {
+    if (
+      !PLAIN.has(first.dtype) ||
+      inputs.some((t) => t.dtype !== first.dtype) ||
+      size === 0 ||
+      outer === 0
+    ) {
       return stock.kernelFunc(args);
     }
     const backend = args.backend as unknown as NativeBackend;
@@ -159,7 +169,12 @@ export function createNativeUnsortedSegmentSum(stock: KernelConfig): KernelConfi
     const backend = args.backend as unknown as NativeBackend;
     const ids = backend.values(segmentIds);
     if (x.dtype !== 'float32' || !(ids instanceof Int32Array)) return stock.kernelFunc(args);
-    const shape = segmentSumShape('native', x, segmentIds, args.attrs as unknown as UnsortedSegmentSumAttrs);
+    const shape = segmentSumShape(
+      'native',
+      x,
+      segmentIds,
+      args.attrs as unknown as UnsortedSegmentSumAttrs,
+    );
     const out = backend.allocate('float32', shape.numSegments * shape.rowSize) as Float32Array;
     backend.addon.scatterAdd(
       backend.values(x) as Float32Array,

@@ -1,11 +1,11 @@
 import {
+  type _FusedMatMulAttrs,
   type BatchMatMulAttrs,
   broadcast_util,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
   util,
-  type _FusedMatMulAttrs,
 } from '@tensorflow/tfjs-core';
 import { broadcastIndices } from '../wasm/batch-mat-mul.js';
 import type { NativeBackend } from './backend.js';
@@ -38,7 +38,10 @@ function matMul(
   const outOuter = broadcast_util.assertAndGetBroadcastShape(aOuter, bOuter);
   const outShape = [...outOuter, M, N];
   const biasSize = bias ? util.sizeFromShape(bias.shape) : 0;
-  if (bias && (bias.dtype !== 'float32' || !(biasSize === 1 || (biasSize === N && bias.shape.at(-1) === N)))) {
+  if (
+    bias &&
+    (bias.dtype !== 'float32' || !(biasSize === 1 || (biasSize === N && bias.shape.at(-1) === N)))
+  ) {
     return undefined; // a bias that is not per column
   }
   const batch = util.sizeFromShape(outOuter);
@@ -50,13 +53,47 @@ function matMul(
   const batchB = util.sizeFromShape(bOuter);
   if (batchB === 1 && !transposeA) {
     // x [..., M, K] @ W [K, N]: one product over all the rows.
-    backend.addon.matmul(aValues, bValues, out, 1, batch * M, N, K, false, transposeB, null, null, biasValues, relu);
+    backend.addon.matmul(
+      aValues,
+      bValues,
+      out,
+      1,
+      batch * M,
+      N,
+      K,
+      false,
+      transposeB,
+      null,
+      null,
+      biasValues,
+      relu,
+    );
   } else {
     const same = (outer: number[], size: number) =>
-      size === batch && outer.length === outOuter.length && outer.every((d, i) => d === outOuter[i]);
-    const aIndex = same(aOuter, batchA) ? null : Int32Array.from(broadcastIndices(outOuter, aOuter));
-    const bIndex = same(bOuter, batchB) ? null : Int32Array.from(broadcastIndices(outOuter, bOuter));
-    backend.addon.matmul(aValues, bValues, out, batch, M, N, K, transposeA, transposeB, aIndex, bIndex, biasValues, relu);
+      size === batch &&
+      outer.length === outOuter.length &&
+      outer.every((d, i) => d === outOuter[i]);
+    const aIndex = same(aOuter, batchA)
+      ? null
+      : Int32Array.from(broadcastIndices(outOuter, aOuter));
+    const bIndex = same(bOuter, batchB)
+      ? null
+      : Int32Array.from(broadcastIndices(outOuter, bOuter));
+    backend.addon.matmul(
+      aValues,
+      bValues,
+      out,
+      batch,
+      M,
+      N,
+      K,
+      transposeA,
+      transposeB,
+      aIndex,
+      bIndex,
+      biasValues,
+      relu,
+    );
   }
   return backend.output(outShape, 'float32', out);
 }
@@ -65,7 +102,15 @@ export function createNativeBatchMatMul(stock: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { transposeA, transposeB } = args.attrs as unknown as BatchMatMulAttrs;
     const backend = args.backend as unknown as NativeBackend;
-    const out = matMul(backend, args.inputs.a as TensorInfo, args.inputs.b as TensorInfo, transposeA, transposeB, undefined, false);
+    const out = matMul(
+      backend,
+      args.inputs.a as TensorInfo,
+      args.inputs.b as TensorInfo,
+      transposeA,
+      transposeB,
+      undefined,
+      false,
+    );
     return out ?? stock.kernelFunc(args);
   };
   return { kernelName: 'BatchMatMul', backendName: 'native', kernelFunc };
@@ -75,8 +120,14 @@ export function createNativeFusedMatMul(stock: KernelConfig): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const { transposeA, transposeB, activation } = args.attrs as unknown as _FusedMatMulAttrs;
     const backend = args.backend as unknown as NativeBackend;
-    const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, TensorInfo | undefined>;
-    if (preluActivationWeights || (activation !== 'linear' && activation !== 'relu' && activation !== undefined)) {
+    const { a, b, bias, preluActivationWeights } = args.inputs as Record<
+      string,
+      TensorInfo | undefined
+    >;
+    if (
+      preluActivationWeights ||
+      (activation !== 'linear' && activation !== 'relu' && activation !== undefined)
+    ) {
       return stock.kernelFunc(args);
     }
     const out = matMul(backend, a!, b!, transposeA, transposeB, bias, activation === 'relu');

@@ -68,10 +68,23 @@ export interface NativeKernels {
     relu: boolean,
   ): void;
   /** out = a ∘ b with broadcasting; `plan` = [rank, shape…, a strides…, b strides…]. */
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array | Uint8Array, plan: Float64Array): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array | Uint8Array,
+    plan: Float64Array,
+  ): void;
   unary(op: number, x: Float32Array, out: Float32Array): void;
   /** out[o, i] = reduce over s of x[o, s, i]. */
-  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, size: number, inner: number): void;
+  reduce(
+    op: number,
+    x: Float32Array,
+    out: Float32Array,
+    outer: number,
+    size: number,
+    inner: number,
+  ): void;
   /** Softmax (or log-softmax) of each row of x [rows, cols]. */
   softmax(x: Float32Array, out: Float32Array, rows: number, cols: number, log: boolean): void;
   /** dst = src from `offset` with `plan` = [rank, shape…, strides…] (element strides): slices and transposes. */
@@ -101,7 +114,12 @@ export interface NativeKernels {
   /** inputs[i] [outer, inner_i] side by side → out [outer, Σ inner_i]. */
   concat(inputs: Storage[], out: Storage, outer: number): void;
   /** out = condition ? a : b (4-byte elements, one length). */
-  select(condition: Uint8Array, a: Float32Array | Int32Array, b: Float32Array | Int32Array, out: Float32Array | Int32Array): void;
+  select(
+    condition: Uint8Array,
+    a: Float32Array | Int32Array,
+    b: Float32Array | Int32Array,
+    out: Float32Array | Int32Array,
+  ): void;
   addN(inputs: Float32Array[], out: Float32Array): void;
   /** int32 → float32, bool → float32 or int32, float32 or int32 → bool, by the arrays' types. */
   cast(x: Storage, out: Storage): void;

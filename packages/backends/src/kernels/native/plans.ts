@@ -86,7 +86,10 @@ function mergeAxes(shape: number[], strides: number[]): { shape: number[]; strid
 }
 
 /** The plan of x [shape] transposed by `perm` (the output read in order). */
-export function transposePlan(shape: readonly number[], perm: readonly number[]): Float64Array | undefined {
+export function transposePlan(
+  shape: readonly number[],
+  perm: readonly number[],
+): Float64Array | undefined {
   const inStrides = stridesOf(shape);
   const merged = mergeAxes(
     perm.map((axis) => shape[axis]!),

@@ -2,8 +2,8 @@ import {
   backend_util,
   type KernelConfig,
   type KernelFunc,
-  type SumAttrs,
   type SoftmaxAttrs,
+  type SumAttrs,
   type TensorInfo,
   util,
 } from '@tensorflow/tfjs-core';
@@ -16,7 +16,10 @@ import { transposePlan } from './plans.js';
  * adjacent axes reduces in place as x [outer, size, inner]; scattered axes
  * are moved last by one transposed copy first.
  */
-export function createNativeReduce(name: keyof typeof REDUCE_OP, stock: KernelConfig): KernelConfig {
+export function createNativeReduce(
+  name: keyof typeof REDUCE_OP,
+  stock: KernelConfig,
+): KernelConfig {
   const op = REDUCE_OP[name];
   const kernelFunc: KernelFunc = (args) => {
     const x = args.inputs.x as TensorInfo;

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { createNativeAdamWUpdate } from './adamw-update.js';
 import type { NativeBackend } from './backend.js';
 import {
@@ -95,12 +95,20 @@ export function registerNativeKernels(): string[] {
     const factory = NATIVE_KERNELS[stock.kernelName];
     const config = factory ? factory(stock) : stock;
     if (factory) natives.push(stock.kernelName);
-    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: tracked(config.kernelFunc) });
+    tf.registerKernel({
+      ...config,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: tracked(config.kernelFunc),
+    });
   }
   for (const make of NEW_KERNELS) {
     const config = make();
     natives.push(config.kernelName);
-    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND, kernelFunc: tracked(config.kernelFunc) });
+    tf.registerKernel({
+      ...config,
+      backendName: NATIVE_BACKEND,
+      kernelFunc: tracked(config.kernelFunc),
+    });
   }
   registered = natives.sort();
   return registered;
