@@ -3,4 +3,8 @@
  * tests on system packages, and a plain-JS matMul reference.
  */
 export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
-export { requireSoftwareWebGpu, systemRequirement } from './require-system.js';
+export {
+  requireNativeBackend,
+  requireSoftwareWebGpu,
+  systemRequirement,
+} from './require-system.js';
