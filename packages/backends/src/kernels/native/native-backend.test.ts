@@ -334,9 +334,10 @@ describe.runIf(hasNative)('native backend kernels against the cpu backend', () =
     });
   }
 
-  it('frees a kernel output on dispose, but never an array a caller holds', async () => {
+  it('recycles a kernel output on dispose, but never an array a caller holds', async () => {
     await initBackend('native', { env: {} });
     const backend = tf.backend() as NativeBackend;
+    backend.emptyCache();
     const dataIds = backend.numDataIds();
     const userValues = new Float32Array(100_000).fill(2);
     const user = tf.tensor(userValues);
@@ -344,19 +345,51 @@ describe.runIf(hasNative)('native backend kernels against the cpu backend', () =
     const storage = backend.values(product);
     expect(storage.byteLength).toBe(400_000);
     product.dispose();
+    expect(backend.cachedBytes).toBe(400_000); // kept for reuse...
+    const sum = tf.add(user, user);
+    expect(backend.values(sum).buffer).toBe(storage.buffer); // ...by the next output of its size
+    expect(backend.cachedBytes).toBe(0);
+    tf.dispose([sum, user]);
+    expect(userValues.byteLength).toBe(400_000); // the caller's array is neither reused nor freed
+    expect(backend.cachedBytes).toBe(400_000);
+    backend.emptyCache();
     expect(storage.byteLength).toBe(0); // detached: the memory is back
-    user.dispose();
-    expect(userValues.byteLength).toBe(400_000); // the caller's array is untouched
     const read = tf.tidy(() => tf.add(tf.ones([100_000]), 1).dataSync());
-    expect(read.byteLength).toBe(400_000); // a read escapes: it stays valid after dispose
-    expect(read[99_999]).toBe(2);
+    expect(backend.cachedBytes).toBe(0); // a read escapes: never reused...
+    expect(read[99_999]).toBe(2); // ...and stays valid after dispose
     // Views share a buffer: the slice outlives the tensor it views.
     const whole = tf.tidy(() => tf.add(tf.ones([200, 500]), 1));
     const rows = tf.slice(whole, [100, 0], [100, 500]);
     whole.dispose();
+    expect(backend.cachedBytes).toBe(0);
     expect(rows.dataSync()[0]).toBe(2);
     rows.dispose();
     expect(backend.numDataIds()).toBe(dataIds);
+    backend.emptyCache();
+  });
+
+  it('keeps RSS and the tensor count flat over 100 training steps', async () => {
+    await initBackend('native', { env: {} });
+    const w1 = tf.variable(floats([256, 1024], 80, 0.05));
+    const w2 = tf.variable(floats([1024, 256], 81, 0.05));
+    const x = floats([512, 256], 82);
+    const target = floats([512, 256], 83);
+    const step = () =>
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() =>
+          tf.mean(tf.squaredDifference(tf.matMul(tf.tanh(tf.matMul(x, w1)), w2), target)),
+        );
+        w1.assign(tf.sub(w1, tf.mul(grads[w1.name]!, 0.01)));
+        w2.assign(tf.sub(w2, tf.mul(grads[w2.name]!, 0.01)));
+      });
+    for (let i = 0; i < 20; i++) step();
+    const tensors = tf.memory().numTensors;
+    const rss = process.memoryUsage().rss;
+    for (let i = 0; i < 100; i++) step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    // Each step allocates ~12 MB; without reuse or release that would be 1.2 GB.
+    expect(process.memoryUsage().rss - rss).toBeLessThan(64 * 1024 ** 2);
+    tf.dispose([w1, w2, x, target]);
   });
 
   it('rejects out-of-range gather indices with the cpu message', async () => {

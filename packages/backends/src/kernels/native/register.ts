@@ -64,20 +64,49 @@ const NATIVE_KERNELS: Record<string, NativeKernelFactory> = {
 /** Kernels with no cpu counterpart. */
 const NEW_KERNELS: (() => KernelConfig)[] = [createNativeAdamWUpdate];
 
+/** Time and calls per kernel name, while {@link timeNativeKernels} runs. */
+let timings: Map<string, { ms: number; calls: number }> | undefined;
+
 /**
  * Marks arrays written while a kernel runs as the backend's own (so that
- * dispose may free them at once); see {@link NativeBackend}.
+ * dispose may free them at once; see {@link NativeBackend}), and times the
+ * kernel when asked. tfjs's profiler would read every output (to look for
+ * NaN), which hands each array out and so keeps it from being freed early.
  */
-function tracked(kernelFunc: KernelFunc): KernelFunc {
+function tracked(kernelName: string, kernelFunc: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as unknown as NativeBackend;
+    const start = timings && backend.kernelDepth === 0 ? performance.now() : -1;
     backend.kernelDepth++;
     try {
       return kernelFunc(args);
     } finally {
       backend.kernelDepth--;
+      if (start >= 0 && timings) {
+        const entry = timings.get(kernelName) ?? { ms: 0, calls: 0 };
+        entry.ms += performance.now() - start;
+        entry.calls++;
+        timings.set(kernelName, entry);
+      }
     }
   };
+}
+
+/**
+ * Run `body` and report the time spent in each native-backend kernel (wall
+ * time: the kernels are synchronous), by kernel name.
+ */
+export async function timeNativeKernels<T>(
+  body: () => Promise<T> | T,
+): Promise<{ result: T; kernels: Map<string, { ms: number; calls: number }> }> {
+  const kernels = new Map<string, { ms: number; calls: number }>();
+  const previous = timings;
+  timings = kernels;
+  try {
+    return { result: await body(), kernels };
+  } finally {
+    timings = previous;
+  }
 }
 
 let registered: string[] | undefined;
@@ -98,7 +127,7 @@ export function registerNativeKernels(): string[] {
     tf.registerKernel({
       ...config,
       backendName: NATIVE_BACKEND,
-      kernelFunc: tracked(config.kernelFunc),
+      kernelFunc: tracked(config.kernelName, config.kernelFunc),
     });
   }
   for (const make of NEW_KERNELS) {
@@ -107,7 +136,7 @@ export function registerNativeKernels(): string[] {
     tf.registerKernel({
       ...config,
       backendName: NATIVE_BACKEND,
-      kernelFunc: tracked(config.kernelFunc),
+      kernelFunc: tracked(config.kernelName, config.kernelFunc),
     });
   }
   registered = natives.sort();
