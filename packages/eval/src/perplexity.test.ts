@@ -15,7 +15,7 @@ beforeAll(async () => {
   await initBackend('cpu', { env: {} });
 });
 
-const BACKENDS = ['cpu', ...((await requireNativeBackend()) ? ['native'] : [])] as const;
+const BACKENDS = ['cpu', ...((await requireNativeBackend()) ? (['native'] as const) : [])] as const;
 
 describe.each(BACKENDS)(
   'evaluatePerplexity against the PyTorch reference (model fixture) on %s',

@@ -64,8 +64,8 @@ const BACKENDS = [
   { label: 'wasm + native BLAS', backend: 'wasm', options: {} },
   ...((await requireNativeBackend())
     ? [
-        { label: 'native', backend: 'native', options: {} },
-        { label: 'native, one thread', backend: 'native', options: { blasThreads: 1 } },
+        { label: 'native', backend: 'native', options: {} } as const,
+        { label: 'native, one thread', backend: 'native', options: { blasThreads: 1 } } as const,
       ]
     : []),
 ] as const;

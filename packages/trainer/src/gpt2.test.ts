@@ -44,7 +44,7 @@ function repeatBatch(
 const PARITY_BACKENDS = [
   'cpu',
   'wasm',
-  ...((await requireNativeBackend()) ? ['native'] : []),
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
 ] as const;
 
 describe.each(PARITY_BACKENDS)('AdamW parity with torch.optim.AdamW on %s', (backend) => {

@@ -214,7 +214,10 @@ print(json.dumps({'w': w.detach().flatten().tolist(), 'b': b.detach().tolist(), 
   });
 });
 
-const FUSED_BACKENDS = ['wasm', ...((await requireNativeBackend()) ? ['native'] : [])] as const;
+const FUSED_BACKENDS = [
+  'wasm',
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
+] as const;
 
 describe.each(FUSED_BACKENDS)('AdamW with a fused kernel on %s', (backend) => {
   it("gives the op chain's numbers bit for bit, and keeps tensor count flat", async (context) => {

@@ -1,0 +1,50 @@
+/**
+ * `pnpm bench` (second part): fine-tuning gpt2 (124M) at batch × context
+ * (default 8 × 512; `bench/finetune.ts 4 256` for another), ours against
+ * PyTorch's reference at 1 and 2 threads, and where our step's time goes.
+ * Random weights at the real shapes (speed does not depend on the values),
+ * dropout off on both sides (the reference has none), GPT-2's vocabulary.
+ */
+import { flopsPerToken, resolveConfig } from '@gpt2/model';
+import {
+  fmt,
+  kernelBreakdown,
+  loadAverage,
+  printBreakdown,
+  printComparison,
+  type TrainingBench,
+  timeOurs,
+  timePyTorch,
+} from './measure.js';
+
+const [batch = 8, context = 512] = process.argv.slice(2).map(Number);
+const config = resolveConfig({
+  preset: 'gpt2',
+  nPositions: context,
+  embdPdrop: 0,
+  attnPdrop: 0,
+  residPdrop: 0,
+});
+const bench: TrainingBench = {
+  config,
+  batch,
+  context,
+  tokens: Int32Array.from(
+    { length: batch * context * 8 + 1 },
+    (_, i) => (i * 7919) % config.vocabSize,
+  ),
+  warmup: 1,
+  timed: 2,
+};
+const loadBefore = await loadAverage();
+const ours = await timeOurs(bench);
+const rss = process.memoryUsage().rss;
+const breakdown = await kernelBreakdown(bench);
+const pytorch = timePyTorch(bench, 2);
+const perToken = flopsPerToken(config, { training: true });
+console.log(
+  `\nFine-tuning gpt2 (124M), batch ${batch} × context ${context}, dropout off; load average ${loadBefore} before, ${await loadAverage()} after; our RSS after the runs ${fmt(rss / 1024 ** 3, 1)} GiB`,
+);
+console.log(`model FLOPs/token (training): ${fmt(perToken)}`);
+printComparison(ours.runs, pytorch, perToken);
+printBreakdown(breakdown, 12);
