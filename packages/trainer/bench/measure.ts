@@ -116,32 +116,28 @@ export function timePyTorch(bench: TrainingBench, steps: number): StepTiming[] |
   return runs;
 }
 
-/** One more step, timed per kernel: native kernels by their own timer, others by tfjs's profiler. */
+/** One step timed per kernel, after one warm-up step: native kernels by their own timer, others by tfjs's profiler. */
 export async function kernelBreakdown(
   bench: TrainingBench,
 ): Promise<{ totalMs: number; kernels: [string, { ms: number; calls: number }][] }> {
   const model = GPT2Model.create(bench.config);
-  const trainer = createTrainer({
-    model,
-    train: createBatchSampler(tokenDatasetFromArray(bench.tokens), {
-      batchSize: bench.batch,
-      blockSize: bench.context,
-      seed: 2,
-    }),
-    config: { maxSteps: 2, schedule: { type: 'constant', lr: 3e-4 } },
-  });
+  const oneStep = (seed: number) =>
+    createTrainer({
+      model,
+      train: createBatchSampler(tokenDatasetFromArray(bench.tokens), {
+        batchSize: bench.batch,
+        blockSize: bench.context,
+        seed,
+      }),
+      config: { maxSteps: 1, schedule: { type: 'constant', lr: 3e-4 } },
+    });
+  const warmup = oneStep(1);
+  await warmup.run();
+  warmup.dispose();
+  const trainer = oneStep(2);
   let kernels: Map<string, { ms: number; calls: number }>;
   if (tf.getBackend() === 'native') {
-    // The first step warms up; time the second.
-    let steps = 0;
-    ({ kernels } = await timeNativeKernels(async () => {
-      await trainer.run();
-      steps = 2;
-    }));
-    for (const entry of kernels.values()) {
-      entry.ms /= steps;
-      entry.calls /= steps;
-    }
+    ({ kernels } = await timeNativeKernels(() => trainer.run()));
   } else {
     kernels = new Map();
     const profile = await tf.profile(async () => {
@@ -149,8 +145,8 @@ export async function kernelBreakdown(
     });
     for (const kernel of profile.kernels) {
       const entry = kernels.get(kernel.name) ?? { ms: 0, calls: 0 };
-      entry.ms += (Number(kernel.kernelTimeMs) || 0) / 2;
-      entry.calls += 0.5;
+      entry.ms += Number(kernel.kernelTimeMs) || 0;
+      entry.calls += 1;
       kernels.set(kernel.name, entry);
     }
   }
