@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from './errors/backend-unavailable-error.js';
 import { describeBackend, initBackend } from './init-backend.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from './testing/matmul-reference.js';
+import { requireNativeBackend } from './testing/require-system.js';
 
 const M = 33;
 const K = 47;
@@ -89,16 +90,42 @@ describe('initBackend in Node', () => {
     expect(error.hint).toContain('CUDA 11.2 and cuDNN 8.1');
   });
 
-  it("'auto' falls back node-gpu → node → wasm, and says why", async () => {
+  it("'auto' falls back node-gpu → node → native, and says why", async () => {
+    const native = await requireNativeBackend();
     const info = await initBackend('auto', { env: {} });
+    expect(info.name).toBe(native ? 'native' : 'wasm');
+    expect(info.attempts.map((a) => [a.backend, a.ok])).toEqual([
+      ['node-gpu', false],
+      ['node', false],
+      ...(native
+        ? [['native', true]]
+        : [
+            ['native', false],
+            ['wasm', true],
+          ]),
+    ]);
+    expect(info.attempts[0]?.reason).toContain('not installed');
+    expect(describeBackend(info)).toMatch(
+      native
+        ? /^native \(cpu, \d+ threads?, SIMD, OpenBLAS .*native kernels\) — .*skipped node-gpu, node\)$/
+        : /^wasm \(cpu, 1 thread, SIMD.*skipped node-gpu, node, native/,
+    );
+  });
+
+  it("'auto' falls back to wasm without the native addon, and says how to build it", async () => {
+    const info = await initBackend('auto', { env: {}, nativeBlas: false });
     expect(info.name).toBe('wasm');
     expect(info.attempts.map((a) => [a.backend, a.ok])).toEqual([
       ['node-gpu', false],
       ['node', false],
+      ['native', false],
       ['wasm', true],
     ]);
-    expect(info.attempts[0]?.reason).toContain('not installed');
-    expect(describeBackend(info)).toMatch(/^wasm \(cpu, 1 thread, SIMD.*skipped node-gpu, node/);
+    const error = (await initBackend('native', { env: {}, nativeBlas: false }).catch(
+      (e: unknown) => e,
+    )) as BackendUnavailableError;
+    expect(BackendUnavailableError.isInstance(error)).toBe(true);
+    expect(error.hint).toMatch(/GPT2_NATIVE_BLAS/);
   });
 
   it("'auto' reaches cpu when wasm is broken too", async () => {
