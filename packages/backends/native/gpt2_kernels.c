@@ -365,6 +365,7 @@ enum {
   OP_LOG1P,
   OP_EXPM1,
   OP_SOFTPLUS,
+  OP_FLOOR,
   OP_UNARY_COUNT,
 };
 
@@ -396,6 +397,7 @@ HOT static void unary_run(int op, float *o, const float *in, int64_t n) {
     case OP_LOG1P: UNARY_LOOP(log1pf(x))
     case OP_EXPM1: UNARY_LOOP(expm1f(x))
     case OP_SOFTPLUS: UNARY_LOOP(x > 15.0f ? x : log1pf(exp_approx(x)))
+    case OP_FLOOR: UNARY_LOOP(floorf(x))
 #undef UNARY_LOOP
     default: break;
   }

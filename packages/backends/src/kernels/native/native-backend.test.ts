@@ -124,6 +124,7 @@ const CASES: Case[] = [
   { name: 'abs', run: () => tf.abs(floats([70000], 14)) },
   { name: 'relu', run: () => tf.relu(floats([70000], 15)) },
   { name: 'reciprocal', run: () => tf.reciprocal(positive([70000], 16)) },
+  { name: 'floor (dropout)', run: () => tf.floor(floats([70000], 18, 3)) },
   { name: 'softplus', run: () => tf.softplus(floats([7000], 17, 20)), tolerance: 1e-6 },
   ...Object.entries(REDUCE).flatMap(([op, fn]) =>
     (

@@ -39,6 +39,7 @@ export const UNARY_OP = {
   Log1p: 11,
   Expm1: 12,
   Softplus: 13,
+  Floor: 14,
 } as const;
 
 /** Reductions, by the addon's numbering (`reduce`). */
