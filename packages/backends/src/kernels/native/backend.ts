@@ -49,6 +49,8 @@ export class NativeBackend extends MathBackendCPU {
   readonly addon: NativeBackendAddon;
   /** > 0 while a kernel runs: arrays written then are the backend's own. */
   kernelDepth = 0;
+  /** Bytes of fresh storage allocated so far (not served from the cache): flat in a steady loop. */
+  allocatedBytes = 0;
   /** Free buffers kept for reuse; beyond this many bytes, released buffers are freed. */
   cacheLimitBytes = DEFAULT_NATIVE_CACHE_BYTES;
   readonly #buffers = new WeakMap<ArrayBufferLike, BufferUse>();
@@ -66,7 +68,11 @@ export class NativeBackend extends MathBackendCPU {
   /** Uninitialised storage for a kernel's output (every element is written by the kernel). */
   allocate(dtype: DataType, size: number): NativeStorage {
     const bytes = dtype === 'bool' ? size : size * 4;
-    const buffer = this.#reuse(bytes) ?? Buffer.allocUnsafeSlow(bytes).buffer;
+    let buffer = this.#reuse(bytes);
+    if (!buffer) {
+      buffer = Buffer.allocUnsafeSlow(bytes).buffer;
+      this.allocatedBytes += bytes;
+    }
     if (dtype === 'bool') return new Uint8Array(buffer, 0, size);
     return dtype === 'int32' ? new Int32Array(buffer, 0, size) : new Float32Array(buffer, 0, size);
   }
