@@ -7,14 +7,14 @@
  */
 import { flopsPerToken, resolveConfig } from '@gpt2/model';
 import {
+  activeBackend,
   fmt,
   kernelBreakdown,
   loadAverage,
   printBreakdown,
   printComparison,
   type TrainingBench,
-  timeOurs,
-  timePyTorch,
+  timeInterleaved,
 } from './measure.js';
 
 const [batch = 8, context = 512] = process.argv.slice(2).map(Number);
@@ -37,14 +37,18 @@ const bench: TrainingBench = {
   timed: 2,
 };
 const loadBefore = await loadAverage();
-const ours = await timeOurs(bench);
+const backend = await activeBackend();
+const { ours, pytorch } = await timeInterleaved(bench, backend, {
+  rounds: 1,
+  pytorchSteps: 2,
+  withWasm: false,
+});
 const rss = process.memoryUsage().rss;
 const breakdown = await kernelBreakdown(bench);
-const pytorch = timePyTorch(bench, 2);
 const perToken = flopsPerToken(config, { training: true });
 console.log(
   `\nFine-tuning gpt2 (124M), batch ${batch} × context ${context}, dropout off; load average ${loadBefore} before, ${await loadAverage()} after; our RSS after the runs ${fmt(rss / 1024 ** 3, 1)} GiB`,
 );
 console.log(`model FLOPs/token (training): ${fmt(perToken)}`);
-printComparison(ours.runs, pytorch, perToken);
+printComparison(ours, pytorch, perToken);
 printBreakdown(breakdown, 12);

@@ -1,22 +1,22 @@
 /**
  * `pnpm bench`: training throughput of the trainer on the best backend found
- * (on the native backend, at 1 thread and at every core), against the
- * project's PyTorch reference on the CPU at 1 and 2 threads, plus where the
- * time goes. Config: 4 layers, 4 heads, d=128, context 128, batch 16,
+ * (on the native backend, at 1 thread and at every core, with wasm + OpenBLAS
+ * beside it), against the project's PyTorch reference on the CPU at 1 and 2
+ * threads, two rounds interleaved, best of each; plus where the time goes. Config: 4 layers, 4 heads, d=128, context 128, batch 16,
  * character vocabulary.
  */
 import { measurePeakFlops } from '@gpt2/backends';
 import { loadBrownCorpusText } from '@gpt2/corpora';
 import { flopsPerToken, resolveConfig } from '@gpt2/model';
 import {
+  activeBackend,
   fmt,
   kernelBreakdown,
   loadAverage,
   printBreakdown,
   printComparison,
   type TrainingBench,
-  timeOurs,
-  timePyTorch,
+  timeInterleaved,
 } from './measure.js';
 
 const BATCH = 16;
@@ -41,10 +41,14 @@ const bench: TrainingBench = {
   timed: 5,
 };
 const loadBefore = await loadAverage();
-const ours = await timeOurs(bench);
+const backend = await activeBackend();
+const { ours, pytorch } = await timeInterleaved(bench, backend, {
+  rounds: 2,
+  pytorchSteps: 5,
+  withWasm: true,
+});
 const peakFlops = await measurePeakFlops();
 const breakdown = await kernelBreakdown(bench);
-const pytorch = timePyTorch(bench, 5);
 const perToken = flopsPerToken(bench.config, { training: true });
 
 console.log(
@@ -53,5 +57,5 @@ console.log(
 console.log(
   `model FLOPs/token (training): ${fmt(perToken)}; peak (matMul 512², best of 3): ${fmt(peakFlops / 1e9, 1)} GFLOP/s`,
 );
-printComparison(ours.runs, pytorch, perToken, peakFlops);
+printComparison(ours, pytorch, perToken, peakFlops);
 printBreakdown(breakdown, 10);

@@ -63,28 +63,38 @@ export async function timeTraining(
   };
 }
 
+/** The backend `'auto'` picks, printed once. */
+export async function activeBackend(): Promise<BackendInfo> {
+  const backend = await initBackend('auto');
+  console.log(`backend: ${describeBackend(backend)}`);
+  return backend;
+}
+
 /**
- * Ours at each thread count: the native backend takes a thread count; other
- * backends run once as `initBackend('auto')` set them up.
+ * Ours at each thread count: the native backend takes a thread count (and
+ * wasm + OpenBLAS runs once beside it, for reference); other backends run
+ * once as `initBackend('auto')` set them up.
  */
 export async function timeOurs(
   bench: TrainingBench,
-): Promise<{ backend: BackendInfo; runs: StepTiming[] }> {
-  const backend = await initBackend('auto');
-  console.log(`backend: ${describeBackend(backend)}`);
+  backend: BackendInfo,
+  withWasm: boolean,
+): Promise<StepTiming[]> {
   if (backend.name !== 'native') {
-    return {
-      backend,
-      runs: [await timeTraining(bench, `@gpt2/trainer (${backend.name})`, backend.threads)],
-    };
+    await initBackend('auto');
+    return [await timeTraining(bench, `@gpt2/trainer (${backend.name})`, backend.threads)];
   }
   const runs: StepTiming[] = [];
   for (const threads of THREAD_COUNTS) {
     await initBackend('native', { blasThreads: threads });
     runs.push(await timeTraining(bench, '@gpt2/trainer (native)', threads));
   }
+  if (withWasm) {
+    await initBackend('wasm', { blasThreads: 1 });
+    runs.push(await timeTraining(bench, '@gpt2/trainer (wasm + OpenBLAS, for reference)', 1));
+  }
   await initBackend('native');
-  return { backend, runs };
+  return runs;
 }
 
 /** PyTorch's reference on the same config at 1 and 2 threads (OMP_WAIT_POLICY=PASSIVE). */
@@ -114,6 +124,34 @@ export function timePyTorch(bench: TrainingBench, steps: number): StepTiming[] |
     });
   }
   return runs;
+}
+
+/**
+ * `rounds` rounds of ours then PyTorch, interleaved so that a change in the
+ * machine's load hits both; the best time of each implementation and thread
+ * count is kept.
+ */
+export async function timeInterleaved(
+  bench: TrainingBench,
+  backend: BackendInfo,
+  options: { rounds: number; pytorchSteps: number; withWasm: boolean },
+): Promise<{ ours: StepTiming[]; pytorch: StepTiming[] | string }> {
+  const best = new Map<string, StepTiming>();
+  let failure: string | undefined;
+  const keep = (run: StepTiming) => {
+    const key = `${run.label}/${run.threads}`;
+    const previous = best.get(key);
+    if (!previous || run.msPerStep < previous.msPerStep) best.set(key, run);
+  };
+  for (let round = 0; round < options.rounds; round++) {
+    for (const run of await timeOurs(bench, backend, options.withWasm)) keep(run);
+    const pytorch = timePyTorch(bench, options.pytorchSteps);
+    if (typeof pytorch === 'string') failure = pytorch;
+    else for (const run of pytorch) keep(run);
+  }
+  const runs = [...best.values()];
+  const isOurs = (run: StepTiming) => run.label.startsWith('@gpt2');
+  return { ours: runs.filter(isOurs), pytorch: failure ?? runs.filter((run) => !isOurs(run)) };
 }
 
 /** One step timed per kernel, after one warm-up step: native kernels by their own timer, others by tfjs's profiler. */
@@ -167,7 +205,7 @@ export function printComparison(
   peakFlops?: number,
 ): void {
   const best = (runs: StepTiming[]) => runs.reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a));
-  const oursBest = best(ours);
+  const oursBest = best(ours.filter((run) => !run.label.includes('reference')));
   const reference = typeof pytorch === 'string' ? undefined : best(pytorch);
   console.log('| implementation | threads | ms/step | tokens/s | MFU | vs PyTorch (best) |');
   console.log('|---|---:|---:|---:|---:|---:|');
