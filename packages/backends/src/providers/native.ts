@@ -1,5 +1,5 @@
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
-import { loadNativeBlas, NATIVE_BLAS_HINT } from '../kernels/native/native-blas.js';
+import { loadNativeBlas } from '../kernels/native/native-blas.js';
 import { type NativeKernels, REQUIRED_KERNELS } from '../kernels/native/native-kernels.js';
 import { switchTo } from './activate.js';
 import type { BackendProvider } from './provider.js';
@@ -7,6 +7,12 @@ import type { BackendProvider } from './provider.js';
 /** How to build the addon, in one line. */
 export const NATIVE_BUILD_HINT =
   'install a C compiler and OpenBLAS (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then build the addon: `pnpm rebuild @gpt2/backends` (in this repository: `pnpm --filter @gpt2/backends build:native`)';
+
+/** The rebuild command alone. */
+const REBUILD =
+  '`pnpm rebuild @gpt2/backends` (in this repository: `pnpm --filter @gpt2/backends build:native`)';
+
+let hintedOld = false;
 
 /** Threads when none are asked for: every core the process may use. */
 async function defaultThreads(): Promise<number> {
@@ -48,11 +54,18 @@ export const nativeProvider: BackendProvider = {
     }
     const lacking = REQUIRED_KERNELS.filter((name) => typeof addon[name] !== 'function');
     if (lacking.length > 0) {
+      // 'auto' moves on to wasm, which still uses the old addon: say once why native was passed over.
+      if (!hintedOld) {
+        hintedOld = true;
+        console.info(
+          `@gpt2/backends: the native addon is out of date (no native backend); rebuild it: ${REBUILD}.`,
+        );
+      }
       throw new BackendUnavailableError({
         backend: 'native',
         reason: 'broken',
         message: `The @gpt2/backends addon was built by an older version (it lacks ${lacking.join(', ')}).`,
-        hint: `rebuild it: ${NATIVE_BLAS_HINT.replace(/^.*then build it: /, '')}.`,
+        hint: `rebuild it: ${REBUILD}.`,
       });
     }
     const kernels = addon as typeof addon & NativeKernels;
