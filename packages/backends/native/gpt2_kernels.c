@@ -862,7 +862,7 @@ static void concat_range(void *context, int64_t begin, int64_t end) {
 /* concat(inputs, out, outer): inputs[i] [outer, inner_i] side by side → out [outer, Σ inner_i]. */
 static napi_value js_concat(napi_env env, napi_callback_info info) {
   ARGS(3, "concat");
-  static concat_job j;
+  concat_job j;
   uint32_t count = 0;
   bool is_array = false;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
@@ -948,7 +948,7 @@ HOT static void addn_range(void *context, int64_t begin, int64_t end) {
 /* addN(inputs, out): out = Σ inputs, Float32Arrays of one length. */
 static napi_value js_add_n(napi_env env, napi_callback_info info) {
   ARGS(2, "addN");
-  static addn_job j;
+  addn_job j;
   uint32_t count = 0;
   bool is_array = false;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||

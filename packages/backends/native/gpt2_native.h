@@ -30,7 +30,8 @@ void gpt2_pool_set_spin(int64_t nanoseconds);
 /*
  * fn(context, begin, end) over [0, n), split into at most one part per
  * thread and at least `grain` items per part; the calling thread takes the
- * first part. Not reentrant: call it from one thread (Node's main thread).
+ * first part. One job at a time: a call made while another runs (from
+ * another thread) runs on its caller alone.
  */
 void gpt2_parallel_for(int64_t n, int64_t grain, gpt2_range_fn fn, void *context);
 

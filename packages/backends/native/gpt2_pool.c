@@ -2,7 +2,8 @@
 /*
  * A small fork-join thread pool for the native backend's kernels.
  *
- * One job at a time, from Node's main thread. The caller publishes the job
+ * One job at a time (a second caller, from another Node worker thread, runs
+ * its job alone). The caller publishes the job
  * (a range cut into chunks) and works on it too; every thread claims chunks
  * from one atomic word until none are left, so a worker that the OS has not
  * scheduled (the machine is busy) costs nothing: the others take its share.
@@ -46,6 +47,8 @@ static _Atomic uint32_t generation;
 static _Atomic int64_t finished_chunks;
 static _Atomic int sleeping;
 static _Atomic int quit;
+/* Set while a job runs: a second caller (another Node worker thread) runs its job alone. */
+static _Atomic int busy;
 static _Atomic int64_t spin_ns = 100000;
 
 static int total = 1;   /* threads, the caller included */
@@ -145,7 +148,8 @@ void gpt2_parallel_for(int64_t n, int64_t grain, gpt2_range_fn fn, void *context
   if (chunks > most) chunks = most;
   if (chunks > n) chunks = n;
   if (chunks > MAX_CHUNKS) chunks = MAX_CHUNKS;
-  if (chunks <= 1 || workers == 0) {
+  int expected = 0;
+  if (chunks <= 1 || workers == 0 || !atomic_compare_exchange_strong(&busy, &expected, 1)) {
     fn(context, 0, n);
     return;
   }
@@ -162,4 +166,5 @@ void gpt2_parallel_for(int64_t n, int64_t grain, gpt2_range_fn fn, void *context
     if ((i & 63) == 0) sched_yield();
     else CPU_RELAX();
   }
+  atomic_store(&busy, 0);
 }
