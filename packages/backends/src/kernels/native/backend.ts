@@ -131,7 +131,8 @@ export class NativeBackend extends MathBackendCPU {
   }
 
   #track(values: backend_util.BackendValues | undefined, owned: boolean): void {
-    if (!ArrayBuffer.isView(values) || values.byteLength < RELEASE_MIN_BYTES) return;
+    // By the buffer's size, not the view's: a small slice of a large buffer must still count.
+    if (!ArrayBuffer.isView(values) || values.buffer.byteLength < RELEASE_MIN_BYTES) return;
     const use = this.#buffers.get(values.buffer);
     if (use) use.tensors++;
     else this.#buffers.set(values.buffer, { tensors: 1, owned, escaped: false });

@@ -365,6 +365,13 @@ describe.runIf(hasNative)('native backend kernels against the cpu backend', () =
     expect(backend.cachedBytes).toBe(0);
     expect(rows.dataSync()[0]).toBe(2);
     rows.dispose();
+    // A view smaller than the tracking threshold still holds its buffer.
+    const big = tf.tidy(() => tf.add(tf.ones([100, 1000]), 1));
+    const row = tf.slice(big, [3, 0], [1, 100]);
+    big.dispose();
+    const other = tf.tidy(() => tf.add(tf.zeros([100, 1000]), 5)); // would take big's buffer
+    expect(Array.from(row.dataSync().slice(0, 3))).toEqual([2, 2, 2]);
+    tf.dispose([row, other]);
     expect(backend.numDataIds()).toBe(dataIds);
     backend.emptyCache();
   });
