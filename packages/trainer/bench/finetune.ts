@@ -11,6 +11,7 @@ import {
   fmt,
   kernelBreakdown,
   loadAverage,
+  peakRss,
   printBreakdown,
   printComparison,
   type TrainingBench,
@@ -43,11 +44,10 @@ const { ours, pytorch } = await timeInterleaved(bench, backend, {
   pytorchSteps: 2,
   withWasm: false,
 });
-const rss = process.memoryUsage().rss;
 const breakdown = await kernelBreakdown(bench);
 const perToken = flopsPerToken(config, { training: true });
 console.log(
-  `\nFine-tuning gpt2 (124M), batch ${batch} × context ${context}, dropout off; load average ${loadBefore} before, ${await loadAverage()} after; our RSS after the runs ${fmt(rss / 1024 ** 3, 1)} GiB`,
+  `\nFine-tuning gpt2 (124M), batch ${batch} × context ${context}, dropout off; load average ${loadBefore} before, ${await loadAverage()} after; our largest RSS at the end of a run ${fmt(peakRss / 1024 ** 3, 1)} GiB (tensor cache included)`,
 );
 console.log(`model FLOPs/token (training): ${fmt(perToken)}`);
 printComparison(ours, pytorch, perToken);

@@ -32,6 +32,9 @@ export interface TrainingBench {
 /** The thread counts to try: 1 and every core (deduplicated). */
 export const THREAD_COUNTS = [...new Set([1, availableParallelism()])];
 
+/** The largest resident set seen at the end of a timed run, in bytes. */
+export let peakRss = 0;
+
 /** Mean ms per step over `timed` steps after `warmup`, on the backend that is active now. */
 export async function timeTraining(
   bench: TrainingBench,
@@ -50,6 +53,7 @@ export async function timeTraining(
     onEvent: (e) => e.type === 'step' && steps.push(e),
   });
   await trainer.run();
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
   trainer.dispose();
   model.dispose();
   const timed = steps.slice(bench.warmup);
@@ -145,6 +149,8 @@ export async function timeInterleaved(
   };
   for (let round = 0; round < options.rounds; round++) {
     for (const run of await timeOurs(bench, backend, options.withWasm)) keep(run);
+    // Give the cached tensor storage back before PyTorch needs the memory.
+    (tf.backend() as { emptyCache?: () => void }).emptyCache?.();
     const pytorch = timePyTorch(bench, options.pytorchSteps);
     if (typeof pytorch === 'string') failure = pytorch;
     else for (const run of pytorch) keep(run);

@@ -15,6 +15,7 @@
  * never reused or detached.
  */
 import { Buffer } from 'node:buffer';
+import { totalmem } from 'node:os';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { backend_util, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './native-kernels.js';
@@ -22,8 +23,13 @@ import type { NativeKernels } from './native-kernels.js';
 /** Arrays smaller than this are left to the garbage collector (tracking costs more than it saves). */
 const RELEASE_MIN_BYTES = 1 << 12;
 
-/** Default {@link NativeBackend.cacheLimitBytes}: free buffers kept for reuse. */
-export const DEFAULT_NATIVE_CACHE_BYTES = 4 * 1024 ** 3;
+/**
+ * Default {@link NativeBackend.cacheLimitBytes}: free buffers kept for reuse,
+ * a quarter of the machine's memory up to 8 GiB. A training step reuses what
+ * the previous one freed, so the cache costs little beyond the step's own
+ * peak; a smaller one makes large steps fault in fresh pages every time.
+ */
+export const DEFAULT_NATIVE_CACHE_BYTES = Math.min(totalmem() / 4, 8 * 1024 ** 3);
 
 interface BufferUse {
   /** Tensors (data ids) whose values live in this buffer: views share it. */
