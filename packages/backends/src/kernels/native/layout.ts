@@ -5,6 +5,7 @@ import {
   type GatherV2Attrs,
   type KernelConfig,
   type KernelFunc,
+  type PadV2Attrs,
   type SliceAttrs,
   type SplitVAttrs,
   slice_util,
@@ -187,4 +188,28 @@ export function createNativeUnsortedSegmentSum(stock: KernelConfig): KernelConfi
     return backend.output(shape.outShape, 'float32', out as NativeStorage);
   };
   return { kernelName: 'UnsortedSegmentSum', backendName: 'native', kernelFunc };
+}
+
+/**
+ * `PadV2` when only the leading axis is padded (the gradient of slicing the
+ * position table): one fill and one copy. Other paddings: stock.
+ */
+export function createNativePadV2(stock: KernelConfig): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const { paddings, constantValue } = args.attrs as unknown as PadV2Attrs;
+    const leadingOnly = paddings.every(
+      ([before, after], d) => d === 0 || (before === 0 && after === 0),
+    );
+    if (!PLAIN.has(x.dtype) || x.shape.length === 0 || !leadingOnly) return stock.kernelFunc(args);
+    const [before, after] = paddings[0]!;
+    const outShape = x.shape.map((size, d) => (d === 0 ? size + before + after : size));
+    const row = util.sizeFromShape(x.shape.slice(1));
+    const backend = args.backend as unknown as NativeBackend;
+    const out = backend.allocate(x.dtype, util.sizeFromShape(outShape));
+    out.fill(constantValue);
+    out.set(backend.values(x), before * row);
+    return backend.output(outShape, x.dtype, out);
+  };
+  return { kernelName: 'PadV2', backendName: 'native', kernelFunc };
 }

@@ -213,6 +213,23 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'pad (leading axis, and others)',
+    run: () => [
+      tf.pad(floats([300, 64], 73), [
+        [5, 11],
+        [0, 0],
+      ]),
+      tf.pad(
+        floats([30, 64], 74),
+        [
+          [2, 3],
+          [1, 0],
+        ],
+        7,
+      ),
+    ],
+  },
+  {
     name: 'concat along each axis',
     run: () =>
       [0, 1, 2].map((axis) =>

@@ -12,6 +12,7 @@ import {
 import {
   createNativeConcat,
   createNativeGatherV2,
+  createNativePadV2,
   createNativeSlice,
   createNativeSplitV,
   createNativeTranspose,
@@ -58,6 +59,7 @@ const NATIVE_KERNELS: Record<string, NativeKernelFactory> = {
   SplitV: (_stock) => createNativeSplitV(tf.getKernel('Slice', 'cpu')!),
   Concat: createNativeConcat,
   GatherV2: createNativeGatherV2,
+  PadV2: createNativePadV2,
   UnsortedSegmentSum: createNativeUnsortedSegmentSum,
 };
 
