@@ -586,17 +586,30 @@ typedef struct {
   int log;
 } softmax_job;
 
+/* Σ of a short row in 16 float lanes (softmax rows: the terms are all in (0, 1]). */
+HOT static float row_sum_float(const float *x, int64_t n) {
+  float lanes[16] = {0};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    for (int l = 0; l < 16; l++) lanes[l] += x[i + l];
+  }
+  float total = 0;
+  for (; i < n; i++) total += x[i];
+  for (int l = 0; l < 16; l++) total += lanes[l];
+  return total;
+}
+
 HOT static void softmax_row(const float *x, float *out, int64_t n, int log) {
   float max = row_max(x, n, 1);
   if (max == -INFINITY) max = 0.0f; /* a fully masked row: exp(-inf - 0) = 0 */
+  for (int64_t i = 0; i < n; i++) out[i] = exp_approx(x[i] - max);
+  float sum = n > 4096 ? (float)row_sum(out, n) : row_sum_float(out, n);
   if (log) {
-    for (int64_t i = 0; i < n; i++) out[i] = exp_approx(x[i] - max);
-    float lse = log_approx(row_sum(out, n));
+    float lse = log_approx(sum);
     for (int64_t i = 0; i < n; i++) out[i] = (x[i] - max) - lse;
   } else {
-    for (int64_t i = 0; i < n; i++) out[i] = exp_approx(x[i] - max);
-    float sum = row_sum(out, n);
-    for (int64_t i = 0; i < n; i++) out[i] = out[i] / sum;
+    float inverse = 1.0f / sum;
+    for (int64_t i = 0; i < n; i++) out[i] = out[i] * inverse;
   }
 }
 
