@@ -1,6 +1,8 @@
 /**
  * `pnpm bench` (second part): fine-tuning gpt2 (124M) at batch × context
- * (default 8 × 512; `bench/finetune.ts 4 256` for another), ours against
+ * (default 2 × 512, the largest that fits beside PyTorch on a shared 24 GB
+ * machine until cross-entropy is chunked; `bench/finetune.ts 8 512` for
+ * another), ours against
  * PyTorch's reference at 1 and 2 threads, and where our step's time goes.
  * Random weights at the real shapes (speed does not depend on the values),
  * dropout off on both sides (the reference has none), GPT-2's vocabulary.
@@ -18,7 +20,7 @@ import {
   timeInterleaved,
 } from './measure.js';
 
-const [batch = 8, context = 512] = process.argv.slice(2).map(Number);
+const [batch = 2, context = 512] = process.argv.slice(2).map(Number);
 const config = resolveConfig({
   preset: 'gpt2',
   nPositions: context,
