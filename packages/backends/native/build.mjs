@@ -20,9 +20,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The addon's C sources: OpenBLAS by dlopen, the native backend's kernels, their thread pool. */
 const SOURCES = ['gpt2_blas.c', 'gpt2_kernels.c', 'gpt2_fused.c', 'gpt2_pool.c'];
 const output = join(here, 'build', 'gpt2_blas.node');
-const say = (line) => console.log(`@gpt2/backends native BLAS kernel: ${line}`);
+const say = (line) => console.log(`@gpt2/backends native addon: ${line}`);
 const HOW =
-  'needs a C compiler (cc), Node headers, and OpenBLAS at run time (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then: pnpm rebuild @gpt2/backends (in this repository: pnpm --filter @gpt2/backends build:native)';
+  'the native backend and the wasm BLAS kernels need it. It needs a C compiler (cc), Node headers, and OpenBLAS at run time (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then: pnpm rebuild @gpt2/backends (in this repository: pnpm --filter @gpt2/backends build:native)';
 
 function build() {
   if (process.env.GPT2_SKIP_NATIVE === '1') return say('skipped (GPT2_SKIP_NATIVE=1).');
@@ -74,7 +74,7 @@ function build() {
     { encoding: 'utf8' },
   );
   const described = check.status === 0 ? JSON.parse(check.stdout.trim()) : undefined;
-  if (described) say(`built; OpenBLAS found (${described.library}).`);
+  if (described) say(`built; OpenBLAS found (${described.library}): the native backend and the wasm BLAS kernels are available.`);
   else
     say(
       `built, but OpenBLAS was not found at run time: install it (Debian: libopenblas0-pthread; macOS: brew install openblas).`,
