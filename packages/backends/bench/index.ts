@@ -10,17 +10,19 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { type InitBackendOptions, initBackend } from '../src/index.js';
+import { initBackend } from '../src/index.js';
+import { createNativeBackend } from '../src/providers/native.js';
+import { createWasmBackend, type WasmBackendOptions } from '../src/providers/wasm.js';
 
 interface Variant {
   label: string;
-  options: InitBackendOptions;
+  options: WasmBackendOptions;
 }
 const variants: Variant[] = [
   { label: 'stock', options: { kernelOverrides: false } },
   { label: 'xnnpack', options: { nativeBlas: false } },
 ];
-const probe = await initBackend('wasm', { env: {}, blasThreads: 1 });
+const probe = await initBackend(createWasmBackend({ blasThreads: 1 }));
 if (probe.patches.some((p) => p.includes('openblas'))) {
   variants.push({ label: 'openblas', options: { blasThreads: 1 } });
 }
@@ -113,7 +115,7 @@ for (const shape of SHAPES) {
   const ms = variants.map(() => Number.POSITIVE_INFINITY);
   for (let round = 0; round < 5; round++) {
     for (const [i, variant] of variants.entries()) {
-      await initBackend('wasm', { env: {}, ...variant.options });
+      await initBackend(createWasmBackend(variant.options));
       if (round === 0) run().dispose(); // warm-up
       ms[i] = Math.min(ms[i]!, bestMs(run, 1));
     }
@@ -141,7 +143,7 @@ for (const shape of [
   const ms = variants.map(() => Number.POSITIVE_INFINITY);
   for (let round = 0; round < 5; round++) {
     for (const [i, variant] of variants.entries()) {
-      await initBackend('wasm', { env: {}, ...variant.options });
+      await initBackend(createWasmBackend(variant.options));
       ms[i] = Math.min(
         ms[i]!,
         bestMs(() => tf.sum(x, axes), 1),
@@ -151,7 +153,7 @@ for (const shape of [
   console.log(`| [${shape}] over ${axes} | ${ms.map((t) => fmt(t, 2)).join(' | ')} |`);
   x.dispose();
 }
-const hasNative = await initBackend('native', { env: {} }).then(
+const hasNative = await initBackend('native').then(
   () => true,
   (error: Error) => {
     console.log(`\nnative backend: skipped (${error.message.split('\n')[0]})`);
@@ -168,7 +170,11 @@ if (hasNative) {
   const timeOn = async (inputs: () => tf.Tensor[], op: (xs: tf.Tensor[]) => tf.Tensor) => {
     const ms: number[] = [];
     for (const backend of backends) {
-      await initBackend(backend.name, { env: {}, blasThreads: backend.blasThreads });
+      await initBackend(
+        backend.name === 'native'
+          ? createNativeBackend({ threads: backend.blasThreads })
+          : createWasmBackend({ blasThreads: backend.blasThreads }),
+      );
       const xs = inputs();
       op(xs).dispose();
       ms.push(bestMs(() => op(xs), 5));

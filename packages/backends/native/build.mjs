@@ -74,7 +74,10 @@ function build() {
     { encoding: 'utf8' },
   );
   const described = check.status === 0 ? JSON.parse(check.stdout.trim()) : undefined;
-  if (described) say(`built; OpenBLAS found (${described.library}): the native backend and the wasm BLAS kernels are available.`);
+  if (described)
+    say(
+      `built; OpenBLAS found (${described.library}): the native backend and the wasm BLAS kernels are available.`,
+    );
   else
     say(
       `built, but OpenBLAS was not found at run time: install it (Debian: libopenblas0-pthread; macOS: brew install openblas).`,

@@ -12,7 +12,7 @@ import { planStridedWindows } from './strided-windows.js';
 const FIXTURES = new URL('../../model/src/__fixtures__/', import.meta.url);
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
 });
 
 const BACKENDS = ['cpu', ...((await requireNativeBackend()) ? (['native'] as const) : [])] as const;
@@ -21,7 +21,7 @@ describe.each(BACKENDS)(
   'evaluatePerplexity against the PyTorch reference (model fixture) on %s',
   (backend) => {
     it('equals the reference NLL, relative error <= 1e-5', async () => {
-      await initBackend(backend, { env: {} });
+      await initBackend(backend);
       const config = configFromHF(
         JSON.parse(await readFile(new URL('config.json', FIXTURES), 'utf8')),
       );
@@ -61,7 +61,7 @@ describe.each(BACKENDS)(
         else expect(Math.abs(nll - expected)).toBeLessThan(1e-4);
       });
       model.dispose();
-      await initBackend('cpu', { env: {} });
+      await initBackend('cpu');
     });
   },
 );

@@ -13,7 +13,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
+import { createCpuBackend } from '@gpt2/backends/cpu';
+import { createNativeBackend } from '@gpt2/backends/native';
 import { requireNativeBackend } from '@gpt2/backends/testing';
+import { createWasmBackend } from '@gpt2/backends/wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
@@ -58,25 +61,37 @@ const measured: string[] = [];
 afterAll(() => console.log(`PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
 
 const BACKENDS = [
-  { label: 'cpu', backend: 'cpu', options: {} },
-  { label: 'wasm, stock kernels', backend: 'wasm', options: { kernelOverrides: false } },
-  { label: 'wasm + XNNPACK overrides', backend: 'wasm', options: { nativeBlas: false } },
-  { label: 'wasm + native BLAS', backend: 'wasm', options: {} },
+  { label: 'cpu', backend: 'cpu', provider: () => createCpuBackend() },
+  {
+    label: 'wasm, stock kernels',
+    backend: 'wasm',
+    provider: () => createWasmBackend({ kernelOverrides: false }),
+  },
+  {
+    label: 'wasm + XNNPACK overrides',
+    backend: 'wasm',
+    provider: () => createWasmBackend({ nativeBlas: false }),
+  },
+  { label: 'wasm + native BLAS', backend: 'wasm', provider: () => createWasmBackend() },
   ...((await requireNativeBackend())
     ? [
-        { label: 'native', backend: 'native', options: {} } as const,
-        { label: 'native, one thread', backend: 'native', options: { blasThreads: 1 } } as const,
+        { label: 'native', backend: 'native', provider: () => createNativeBackend() } as const,
+        {
+          label: 'native, one thread',
+          backend: 'native',
+          provider: () => createNativeBackend({ threads: 1 }),
+        } as const,
       ]
     : []),
 ] as const;
 
-describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, options }) => {
+describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, provider }) => {
   let model: GPT2Model;
   let ids: tf.Tensor2D;
   let targets: tf.Tensor2D;
 
   beforeAll(async () => {
-    await initBackend(backend, { env: {}, ...options });
+    await initBackend(provider());
     expect(tf.getBackend()).toBe(backend);
     model = GPT2Model.create(config, { init: 'zeros' });
     await loadWeights(model, weights, { name: 'reference-model.safetensors' });

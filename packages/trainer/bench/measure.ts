@@ -6,7 +6,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { type BackendInfo, describeBackend, initBackend } from '@gpt2/backends';
-import { timeNativeKernels } from '@gpt2/backends/native';
+import { createNativeBackend, timeNativeKernels } from '@gpt2/backends/native';
+import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { type GPT2Config, GPT2Model } from '@gpt2/model';
 import * as tf from '@tensorflow/tfjs-core';
@@ -90,11 +91,11 @@ export async function timeOurs(
   }
   const runs: StepTiming[] = [];
   for (const threads of THREAD_COUNTS) {
-    await initBackend('native', { blasThreads: threads });
+    await initBackend(createNativeBackend({ threads }));
     runs.push(await timeTraining(bench, '@gpt2/trainer (native)', threads));
   }
   if (withWasm) {
-    await initBackend('wasm', { blasThreads: 1 });
+    await initBackend(createWasmBackend({ blasThreads: 1 }));
     runs.push(await timeTraining(bench, '@gpt2/trainer (wasm + OpenBLAS, for reference)', 1));
   }
   await initBackend('native');

@@ -1,5 +1,5 @@
 import { type KernelConfig, type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
-import { ADAMW_UPDATE, type AdamWUpdateAttrs } from '../wasm/adamw-update.js';
+import { ADAMW_UPDATE, type AdamWUpdateAttrs } from '../contracts/adamw-update.js';
 import type { NativeBackend } from './backend.js';
 
 /**
@@ -15,7 +15,7 @@ export function createNativeAdamWUpdate(): KernelConfig {
     for (const t of tensors) {
       if (t?.dtype !== 'float32' || util.sizeFromShape(t.shape) !== size) {
         throw new TypeError(
-          `${ADAMW_UPDATE}: param, m, v and grad must be float32 of one size, got ${tensors.map((x) => `${x?.dtype} [${x?.shape}]`).join(', ')}.`,
+          `${ADAMW_UPDATE.name}: param, m, v and grad must be float32 of one size, got ${tensors.map((x) => `${x?.dtype} [${x?.shape}]`).join(', ')}.`,
         );
       }
     }
@@ -41,5 +41,5 @@ export function createNativeAdamWUpdate(): KernelConfig {
     );
     return outs.map((values) => native.output(param.shape, 'float32', values));
   };
-  return { kernelName: ADAMW_UPDATE, backendName: 'native', kernelFunc };
+  return { kernelName: ADAMW_UPDATE.name, backendName: 'native', kernelFunc };
 }

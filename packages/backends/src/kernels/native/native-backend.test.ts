@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../init-backend.js';
-import { NATIVE_BUILD_HINT } from '../../providers/native.js';
+import { createNativeBackend, NATIVE_BUILD_HINT } from '../../providers/native.js';
 import { seededFloats } from '../../testing/matmul-reference.js';
 import { systemRequirement } from '../../testing/require-system.js';
 import type { NativeBackend } from './backend.js';
@@ -179,7 +179,11 @@ const CASES: Case[] = [
       const condition = tf.greater(floats([300, 200], 46), 0);
       return [
         tf.where(condition, floats([300, 200], 47), floats([300, 200], 48)),
-        tf.where(condition, tf.onesLike(condition).toInt(), tf.zerosLike(condition).toInt()),
+        tf.where(
+          condition,
+          tf.cast(tf.onesLike(condition), 'int32'),
+          tf.cast(tf.zerosLike(condition), 'int32'),
+        ),
       ];
     },
   },
@@ -290,7 +294,7 @@ const CASES: Case[] = [
 ];
 
 async function runOn(backend: 'cpu' | 'native', threads?: number): Promise<Float32Array[][]> {
-  await initBackend(backend, { env: {}, ...(threads ? { blasThreads: threads } : {}) });
+  await initBackend(backend === 'native' && threads ? createNativeBackend({ threads }) : backend);
   return CASES.map((c) =>
     tf.tidy(() => {
       if (process.env.TIME_CASES) console.time(`${backend} ${c.name}`);
@@ -353,7 +357,7 @@ describe.runIf(hasNative)('native backend kernels against the cpu backend', () =
   }
 
   it('recycles a kernel output on dispose, but never an array a caller holds', async () => {
-    await initBackend('native', { env: {} });
+    await initBackend('native');
     const backend = tf.backend() as NativeBackend;
     backend.emptyCache();
     const dataIds = backend.numDataIds();
@@ -394,7 +398,7 @@ describe.runIf(hasNative)('native backend kernels against the cpu backend', () =
   });
 
   it('keeps RSS and the tensor count flat over 100 training steps', async () => {
-    await initBackend('native', { env: {} });
+    await initBackend('native');
     const w1 = tf.variable(floats([256, 1024], 80, 0.05));
     const w2 = tf.variable(floats([1024, 256], 81, 0.05));
     const x = floats([512, 256], 82);
@@ -418,7 +422,7 @@ describe.runIf(hasNative)('native backend kernels against the cpu backend', () =
   });
 
   it('rejects out-of-range gather indices with the cpu message', async () => {
-    await initBackend('native', { env: {} });
+    await initBackend('native');
     const table = tf.ones([3, 4]);
     const bad = tf.tensor1d([0, 3], 'int32');
     expect(() => tf.gather(table, bad)).toThrow('GatherV2: the index value 3 is not in [0, 2]');

@@ -1,5 +1,12 @@
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
+import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from '../contracts/causal-attention.js';
+import { GELU, GELU_GRAD } from '../contracts/gelu.js';
+import { LAYER_NORM, LAYER_NORM_GRAD } from '../contracts/layer-norm.js';
+import {
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+} from '../contracts/softmax-cross-entropy.js';
 import { createNativeAdamWUpdate } from './adamw-update.js';
 import type { NativeBackend } from './backend.js';
 import {
@@ -9,6 +16,16 @@ import {
   createNativeSelect,
   createNativeUnary,
 } from './elementwise.js';
+import {
+  nativeCausalAttention,
+  nativeCausalAttentionGrad,
+  nativeGelu,
+  nativeGeluGrad,
+  nativeLayerNorm,
+  nativeLayerNormGrad,
+  nativeSoftmaxCrossEntropy,
+  nativeSoftmaxCrossEntropyGrad,
+} from './fused.js';
 import {
   createNativeConcat,
   createNativeGatherV2,
@@ -63,8 +80,31 @@ const NATIVE_KERNELS: Record<string, NativeKernelFactory> = {
   UnsortedSegmentSum: createNativeUnsortedSegmentSum,
 };
 
-/** Kernels with no cpu counterpart. */
-const NEW_KERNELS: (() => KernelConfig)[] = [createNativeAdamWUpdate];
+/** Kernels with no cpu counterpart: the kernel contracts (`kernels/contracts`). */
+const NEW_KERNELS: (() => KernelConfig)[] = [
+  createNativeAdamWUpdate,
+  ...(
+    [
+      [GELU, nativeGelu],
+      [GELU_GRAD, nativeGeluGrad],
+      [LAYER_NORM, nativeLayerNorm],
+      [LAYER_NORM_GRAD, nativeLayerNormGrad],
+      [CAUSAL_ATTENTION, nativeCausalAttention],
+      [CAUSAL_ATTENTION_GRAD, nativeCausalAttentionGrad],
+      [SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
+      [SOFTMAX_CROSS_ENTROPY_GRAD, nativeSoftmaxCrossEntropyGrad],
+    ] as const
+  ).map(([contract, kernelFunc]) => () => ({
+    kernelName: contract.name,
+    backendName: NATIVE_BACKEND,
+    kernelFunc,
+  })),
+];
+
+/** The contract kernels the native backend implements, for `BackendInfo.kernels`. */
+export const NATIVE_CONTRACT_KERNELS: readonly string[] = NEW_KERNELS.map(
+  (make) => make().kernelName,
+);
 
 /** Time and calls per kernel name, while {@link timeNativeKernels} runs. */
 let timings: Map<string, { ms: number; calls: number }> | undefined;
