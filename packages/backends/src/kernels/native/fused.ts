@@ -5,6 +5,13 @@
  * (native/gpt2_fused.c) where the reference chains take many.
  */
 import { type KernelFunc, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from '../contracts/causal-attention.js';
+import { GELU, GELU_GRAD } from '../contracts/gelu.js';
+import { LAYER_NORM, LAYER_NORM_GRAD } from '../contracts/layer-norm.js';
+import {
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+} from '../contracts/softmax-cross-entropy.js';
 import type { NativeBackend } from './backend.js';
 
 /** The addon's fused entry points (absent from addons built before them). */
@@ -97,7 +104,7 @@ const alloc = (backend: Backend, size: number) => backend.allocate('float32', si
 export const nativeGelu: KernelFunc = ({ inputs, backend }) => {
   const b = backend as unknown as Backend;
   const x = inputs.x as TensorInfo;
-  float32('Gelu', { x });
+  float32(GELU.name, { x });
   const y = alloc(b, util.sizeFromShape(x.shape));
   b.addon.gelu(f32(b, x), y);
   return [b.output(x.shape, 'float32', y)];
@@ -106,7 +113,7 @@ export const nativeGelu: KernelFunc = ({ inputs, backend }) => {
 export const nativeGeluGrad: KernelFunc = ({ inputs, backend }) => {
   const b = backend as unknown as Backend;
   const { dy, x } = inputs as Record<string, TensorInfo>;
-  float32('GeluGrad', { dy, x });
+  float32(GELU_GRAD.name, { dy, x });
   const dx = alloc(b, util.sizeFromShape(x!.shape));
   b.addon.geluGrad(f32(b, dy!), f32(b, x!), dx);
   return [b.output(x!.shape, 'float32', dx)];
@@ -115,7 +122,7 @@ export const nativeGeluGrad: KernelFunc = ({ inputs, backend }) => {
 export const nativeLayerNorm: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as Backend;
   const { x, gamma, beta } = inputs as Record<string, TensorInfo | undefined>;
-  float32('LayerNorm', { x, gamma, beta });
+  float32(LAYER_NORM.name, { x, gamma, beta });
   const C = x!.shape.at(-1)!;
   const rows = util.sizeFromShape(x!.shape) / C;
   const y = alloc(b, rows * C);
@@ -144,7 +151,7 @@ export const nativeLayerNorm: KernelFunc = ({ inputs, backend, attrs }) => {
 export const nativeLayerNormGrad: KernelFunc = ({ inputs, backend }) => {
   const b = backend as unknown as Backend;
   const { dy, x, gamma, mean, rstd } = inputs as Record<string, TensorInfo>;
-  float32('LayerNormGrad', { dy, x, gamma, mean, rstd });
+  float32(LAYER_NORM_GRAD.name, { dy, x, gamma, mean, rstd });
   const C = x!.shape.at(-1)!;
   const rows = util.sizeFromShape(x!.shape) / C;
   const dx = alloc(b, rows * C);
@@ -179,7 +186,7 @@ function attentionSizes(q: TensorInfo, k: TensorInfo) {
 export const nativeCausalAttention: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as Backend;
   const { q, k, v } = inputs as Record<string, TensorInfo>;
-  float32('CausalAttention', { q, k, v });
+  float32(CAUSAL_ATTENTION.name, { q, k, v });
   const { slices, Tq, Tk, D } = attentionSizes(q!, k!);
   const { scale } = attrs as unknown as { scale: number };
   const y = alloc(b, slices * Tq * D);
@@ -191,7 +198,7 @@ export const nativeCausalAttention: KernelFunc = ({ inputs, backend, attrs }) =>
 export const nativeCausalAttentionGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as Backend;
   const { dy, q, k, v, y, logsumexp } = inputs as Record<string, TensorInfo>;
-  float32('CausalAttentionGrad', { dy, q, k, v, y, logsumexp });
+  float32(CAUSAL_ATTENTION_GRAD.name, { dy, q, k, v, y, logsumexp });
   const { slices, Tq, Tk, D } = attentionSizes(q!, k!);
   const { scale } = attrs as unknown as { scale: number };
   const dq = alloc(b, slices * Tq * D);
@@ -230,7 +237,7 @@ function targetsOf(b: Backend, kernel: string, targets: TensorInfo): Int32Array 
 export const nativeSoftmaxCrossEntropy: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as Backend;
   const { logits, targets } = inputs as Record<string, TensorInfo>;
-  float32('SoftmaxCrossEntropy', { logits });
+  float32(SOFTMAX_CROSS_ENTROPY.name, { logits });
   const [N] = logits!.shape as [number, number];
   const { ignoreIndex, labelSmoothing } = attrs as unknown as {
     ignoreIndex: number;
@@ -240,7 +247,7 @@ export const nativeSoftmaxCrossEntropy: KernelFunc = ({ inputs, backend, attrs }
   const lse = alloc(b, N);
   b.addon.softmaxCrossEntropy(
     f32(b, logits!),
-    targetsOf(b, 'SoftmaxCrossEntropy', targets!),
+    targetsOf(b, SOFTMAX_CROSS_ENTROPY.name, targets!),
     loss,
     lse,
     ignoreIndex,
@@ -252,7 +259,7 @@ export const nativeSoftmaxCrossEntropy: KernelFunc = ({ inputs, backend, attrs }
 export const nativeSoftmaxCrossEntropyGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const b = backend as unknown as Backend;
   const { dloss, logits, targets, logsumexp } = inputs as Record<string, TensorInfo>;
-  float32('SoftmaxCrossEntropyGrad', { dloss, logits, logsumexp });
+  float32(SOFTMAX_CROSS_ENTROPY_GRAD.name, { dloss, logits, logsumexp });
   const { ignoreIndex, labelSmoothing } = attrs as unknown as {
     ignoreIndex: number;
     labelSmoothing: number;
@@ -261,7 +268,7 @@ export const nativeSoftmaxCrossEntropyGrad: KernelFunc = ({ inputs, backend, att
   b.addon.softmaxCrossEntropyGrad(
     f32(b, dloss!),
     f32(b, logits!),
-    targetsOf(b, 'SoftmaxCrossEntropyGrad', targets!),
+    targetsOf(b, SOFTMAX_CROSS_ENTROPY_GRAD.name, targets!),
     f32(b, logsumexp!),
     dlogits,
     ignoreIndex,
