@@ -8,9 +8,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
+import { createNativeBackend } from '../providers/native.js';
 import { createWasmBackend } from '../providers/wasm.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from '../testing/matmul-reference.js';
 import { systemRequirement } from '../testing/require-system.js';
+import { ADAMW_UPDATE_MULTI } from './contracts/adamw-update-multi.js';
+import { KERNEL_CONTRACTS } from './contracts/index.js';
+import { MATMUL_BIAS_GELU } from './contracts/matmul-bias-gelu.js';
 import { loadNativeBlas, NATIVE_BLAS_HINT, type NativeBlas } from './native/native-blas.js';
 import { batchMatMulTuning } from './wasm/batch-mat-mul.js';
 import { nativeTuning } from './wasm/native-kernels.js';
@@ -517,6 +521,23 @@ if (hasNative) {
       expect.arrayContaining(['BatchMatMul (openblas)', 'Sum (openblas)']),
     );
   });
+}
+
+if (hasNative) {
+  describeBackendConformance('native', async () => {
+    const info = await initBackend('native');
+    // All but the two contracts the WGSL kernels brought (a GPU's): native runs
+    // GELU after its own matMul and AdamW per parameter.
+    const contracts = KERNEL_CONTRACTS.filter(
+      (contract) => contract !== MATMUL_BIAS_GELU && contract !== ADAMW_UPDATE_MULTI,
+    );
+    expect(info.kernels).toEqual(
+      expect.arrayContaining(contracts.map((contract) => contract.name)),
+    );
+  });
+  describeBackendConformance('native, one thread', () =>
+    initBackend(createNativeBackend({ threads: 1 })),
+  );
 }
 
 const defaultSmallSlice = nativeTuning.smallSlice;

@@ -1,7 +1,7 @@
 /**
  * Every contract kernel a backend of this package registers, against the
  * contract's reference chain (`describeKernelConformance`): the native addon's
- * AdamWUpdate on wasm, and the fused WGSL kernels on webgpu (every contract
+ * AdamWUpdate on wasm, the native backend's kernels, and the fused WGSL kernels on webgpu (every contract
  * but the per-parameter AdamWUpdate, which AdamWUpdateMulti replaces there).
  * The cpu run with reference stand-ins checks the suite itself on every
  * contract and case.
@@ -13,8 +13,19 @@ import { describeKernelConformance } from '../testing/kernel-conformance.js';
 import { registerReferenceKernels } from '../testing/reference-kernels.js';
 import { requireSoftwareWebGpu, systemRequirement } from '../testing/require-system.js';
 import { ADAMW_UPDATE } from './contracts/adamw-update.js';
+import { ADAMW_UPDATE_MULTI } from './contracts/adamw-update-multi.js';
 import { KERNEL_CONTRACTS } from './contracts/index.js';
+import { MATMUL_BIAS_GELU } from './contracts/matmul-bias-gelu.js';
 import { loadNativeBlas, NATIVE_BLAS_HINT } from './native/native-blas.js';
+
+/**
+ * The contracts the native backend implements: all but the two the WGSL
+ * kernels brought (it runs GELU after its own BLAS matMul, and AdamW per
+ * parameter, where a kernel call costs little).
+ */
+const NATIVE_KERNELS = KERNEL_CONTRACTS.filter(
+  (contract) => contract !== MATMUL_BIAS_GELU && contract !== ADAMW_UPDATE_MULTI,
+);
 
 /** The contracts with a fused WGSL kernel on webgpu. */
 const WEBGPU_FUSED_KERNELS = KERNEL_CONTRACTS.filter((contract) => contract !== ADAMW_UPDATE);
@@ -42,6 +53,12 @@ describeKernelConformance('wasm + XNNPACK overrides', () =>
 if (hasNative) {
   describeKernelConformance('wasm + native addon', () => initBackend('wasm'), {
     expect: [ADAMW_UPDATE.name],
+  });
+}
+
+if (hasNative) {
+  describeKernelConformance('native backend', () => initBackend('native'), {
+    expect: NATIVE_KERNELS.map((contract) => contract.name),
   });
 }
 

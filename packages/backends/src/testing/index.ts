@@ -11,4 +11,8 @@ export {
 } from './kernel-conformance.js';
 export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
 export { registerReferenceKernels } from './reference-kernels.js';
-export { requireSoftwareWebGpu, systemRequirement } from './require-system.js';
+export {
+  requireNativeBackend,
+  requireSoftwareWebGpu,
+  systemRequirement,
+} from './require-system.js';

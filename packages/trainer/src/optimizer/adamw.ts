@@ -152,7 +152,9 @@ export class AdamW {
           ),
           { ...scalars, decays: entries.map(([name]) => decayOf(name)) },
         );
-        entries.forEach(([name, param], i) => assign(name, param, outputs.slice(3 * i, 3 * i + 3)));
+        entries.forEach(([name, param], i) => {
+          assign(name, param, outputs.slice(3 * i, 3 * i + 3));
+        });
       });
     } else {
       // Each parameter apart, one tidy each: a tidy around the whole loop would

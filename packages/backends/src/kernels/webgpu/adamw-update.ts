@@ -41,7 +41,7 @@ interface Scalars {
 function updateProgram(shape: readonly number[], decay: number, attrs: Scalars): FusedProgram {
   const size = util.sizeFromShape([...shape]);
   return {
-    label: 'AdamWUpdate',
+    label: ADAMW_UPDATE_MULTI.name,
     key: 'adamw-update',
     inputs: [
       ['param', 'f32'],

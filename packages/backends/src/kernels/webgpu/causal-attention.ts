@@ -100,7 +100,7 @@ function forwardProgram(shape: Shape, scale: number): FusedProgram {
   const BC = tileRows(D);
   const blocks = Math.ceil(shape.Tq / QUERY_BLOCK);
   return {
-    label: 'CausalAttention',
+    label: CAUSAL_ATTENTION.name,
     key: `causal-attention-d${D}`,
     inputs: [
       ['q', 'f32'],
@@ -185,7 +185,7 @@ function keyGradProgram(shape: Shape, scale: number): FusedProgram {
   const BQ = tileRows(D);
   const blocks = Math.ceil(shape.Tk / QUERY_BLOCK);
   return {
-    label: 'CausalAttentionGrad (dk, dv)',
+    label: `${CAUSAL_ATTENTION_GRAD.name} (dk, dv)`,
     key: `causal-attention-grad-kv-d${D}`,
     inputs: GRAD_INPUTS,
     outputs: [
@@ -281,7 +281,7 @@ function queryGradProgram(shape: Shape, scale: number): FusedProgram {
   const BC = tileRows(D);
   const blocks = Math.ceil(shape.Tq / QUERY_BLOCK);
   return {
-    label: 'CausalAttentionGrad (dq)',
+    label: `${CAUSAL_ATTENTION_GRAD.name} (dq)`,
     key: `causal-attention-grad-q-d${D}`,
     inputs: GRAD_INPUTS,
     outputs: [['dq', 'f32', [shape.B, shape.H, shape.Tq, D]]],

@@ -17,7 +17,7 @@ export const geluKernel: KernelConfig = contractKernelConfig(
     return runFusedProgram(
       backend as unknown as WebGpuBackendInternals,
       {
-        label: 'Gelu',
+        label: GELU.name,
         key: 'gelu',
         inputs: [['x', 'f32']],
         outputs: [['y', 'f32', x.shape]],
@@ -44,7 +44,7 @@ export const geluGradKernel: KernelConfig = contractKernelConfig(
     return runFusedProgram(
       backend as unknown as WebGpuBackendInternals,
       {
-        label: 'GeluGrad',
+        label: GELU_GRAD.name,
         key: 'gelu-grad',
         inputs: [
           ['dy', 'f32'],

@@ -32,7 +32,7 @@ export const layerNormKernel: KernelConfig = contractKernelConfig(
     return runFusedProgram(
       backend as unknown as WebGpuBackendInternals,
       {
-        label: 'LayerNorm',
+        label: LAYER_NORM.name,
         key: `layer-norm${withBias ? '-bias' : ''}`,
         inputs: [['x', 'f32'], ['gamma', 'f32'], ...(withBias ? [['beta', 'f32'] as const] : [])],
         outputs: [
@@ -85,7 +85,7 @@ export const layerNormGradKernel: KernelConfig = contractKernelConfig(
     const [dx] = runFusedProgram(
       webgpu,
       {
-        label: 'LayerNormGrad (dx)',
+        label: `${LAYER_NORM_GRAD.name} (dx)`,
         key: 'layer-norm-grad-dx',
         inputs: [
           ['dy', 'f32'],
@@ -125,7 +125,7 @@ ${entryPoint()} {
     const [dgamma, dbeta] = runFusedProgram(
       webgpu,
       {
-        label: 'LayerNormGrad (dγ, dβ)',
+        label: `${LAYER_NORM_GRAD.name} (dγ, dβ)`,
         key: 'layer-norm-grad-dgamma',
         inputs: [
           ['dy', 'f32'],

@@ -32,7 +32,7 @@ export const matMulBiasGeluKernel: KernelConfig = contractKernelConfig(
     return runFusedProgram(
       backend as unknown as WebGpuBackendInternals,
       {
-        label: 'MatMulBiasGelu',
+        label: MATMUL_BIAS_GELU.name,
         key: `matmul-bias-gelu${withBias ? '-bias' : ''}`,
         inputs: [['x', 'f32'], ['weight', 'f32'], ...(withBias ? [['bias', 'f32'] as const] : [])],
         outputs: [

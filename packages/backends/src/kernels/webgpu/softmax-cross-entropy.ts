@@ -28,7 +28,7 @@ export const softmaxCrossEntropyKernel: KernelConfig = contractKernelConfig(
     return runFusedProgram(
       backend as unknown as WebGpuBackendInternals,
       {
-        label: 'SoftmaxCrossEntropy',
+        label: SOFTMAX_CROSS_ENTROPY.name,
         key: 'softmax-cross-entropy',
         inputs: [
           ['logits', 'f32'],
@@ -121,7 +121,7 @@ export const softmaxCrossEntropyGradKernel: KernelConfig = contractKernelConfig(
     return runFusedProgram(
       backend as unknown as WebGpuBackendInternals,
       {
-        label: 'SoftmaxCrossEntropyGrad',
+        label: SOFTMAX_CROSS_ENTROPY_GRAD.name,
         key: 'softmax-cross-entropy-grad',
         inputs: [
           ['dloss', 'f32'],
