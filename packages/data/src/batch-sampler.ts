@@ -6,7 +6,7 @@
  * one; `getState()` always describes the next batch `next()` will *return*, never the one being
  * prefetched, so a restored sampler returns exactly what an uninterrupted one would have.
  */
-import { createRng, hash32, type RngState, shuffleInPlace } from './rng.js';
+import { createRng, hash32, type RngState, shuffleInPlace } from './random/index.js';
 import type { TokenDataset } from './token-dataset.js';
 
 /** A batch of training windows: row-major [batchSize, blockSize]; targets are inputs shifted by one token. */

@@ -6,6 +6,8 @@
  * and its Conv1D layout, weight [in, out], so x @ W needs no transpose and
  * importing an HF checkpoint is an identity map.
  */
+
+import { fillNormal, hashSeed } from '@gpt2/data/random';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GPT2Config, validateConfig } from './config.js';
 import { ContextLengthError } from './errors/context-length-error.js';
@@ -14,7 +16,6 @@ import { KVCache } from './kv-cache.js';
 import { type CrossEntropyOptions, crossEntropy } from './loss.js';
 import { gelu } from './ops/gelu.js';
 import { layerNorm } from './ops/layer-norm.js';
-import { fillNormal, hashSeed } from './random.js';
 import { sinusoidalTable } from './sinusoidal.js';
 
 /** How a new parameter is filled. */
