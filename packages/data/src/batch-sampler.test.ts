@@ -104,6 +104,18 @@ describe('createBatchSampler', () => {
     expect(sampler.getState()).toMatchObject({ epoch: 2, position: 0 });
   });
 
+  it('reports its sizes as properties (the state is a checkpoint format, not the API)', () => {
+    const sampler = createBatchSampler(tokenDatasetFromArray(tokens), {
+      batchSize: 4,
+      blockSize: 16,
+      mode: 'epoch',
+    });
+    expect(sampler.batchSize).toBe(4);
+    expect(sampler.blockSize).toBe(16);
+    expect(sampler.windowsPerEpoch).toBe(Math.floor(999 / 16));
+    expect(sampler.batchesPerEpoch).toBe(Math.floor(Math.floor(999 / 16) / 4));
+  });
+
   it('getState describes the next batch to return, not the prefetched one', async () => {
     const reads: number[] = [];
     const inner = tokenDatasetFromArray(tokens);

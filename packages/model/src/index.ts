@@ -5,6 +5,16 @@
  * from `@gpt2/backends` (or set one yourself) first.
  */
 export {
+  BEST_CHECKPOINT,
+  BUNDLE_FILES,
+  BUNDLE_METADATA_KEYS,
+  checkpointStep,
+  latestStepCheckpoint,
+  preferredCheckpoint,
+  RUN_FOLDER,
+  stepCheckpointName,
+} from './bundle/layout.js';
+export {
   DEFAULT_PRESET,
   type GPT2Config,
   type PositionEmbedding,
