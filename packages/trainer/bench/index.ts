@@ -8,8 +8,8 @@ import { describeBackend, initBackend, measurePeakFlops } from '@gpt2/backends';
 import { loadBrownCorpusText } from '@gpt2/corpora';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { flopsPerToken, GPT2Model, resolveConfig } from '@gpt2/model';
+import { runReference } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
-import { runReference } from '../../../tools/reference/run-reference.js';
 import { createTrainer, type StepEvent } from '../src/index.js';
 
 const WARMUP_STEPS = 2;
