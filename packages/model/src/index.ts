@@ -4,16 +4,7 @@
  * KV cache for incremental decoding. Brings no backend: call `initBackend`
  * from `@gpt2/backends` (or set one yourself) first.
  */
-export {
-  BEST_CHECKPOINT,
-  BUNDLE_FILES,
-  BUNDLE_METADATA_KEYS,
-  checkpointStep,
-  latestStepCheckpoint,
-  preferredCheckpoint,
-  RUN_FOLDER,
-  stepCheckpointName,
-} from './bundle/layout.js';
+export * from './bundle/index.js';
 export {
   DEFAULT_PRESET,
   type GPT2Config,
