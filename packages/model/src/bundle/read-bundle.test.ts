@@ -18,6 +18,7 @@ import { BUNDLE_METADATA_KEYS } from './layout.js';
 import { loadModelBundle } from './load-bundle.js';
 import { ModelBundleError } from './model-bundle-error.js';
 import { readModelBundle } from './read-bundle.js';
+import { parseModelUrl } from './url-files.js';
 
 const text = 'the quick brown fox jumps over the lazy dog. ';
 let chars: CharTokenizer;
@@ -147,6 +148,28 @@ describe('readModelBundle: folders', () => {
     expect(bundle.tokenizer.toJSON()).toEqual(chars.toJSON());
   });
 
+  it('takes a tokenizer saved under its own name: a *tokenizer* name, or the only other JSON file', async () => {
+    const loose = (name: string, extra: File[] = []) =>
+      readModelBundle([
+        new File([weights as BlobPart], 'weights.safetensors'),
+        new File([encode(configToHF(config)) as BlobPart], 'config.json'),
+        new File([encode(bpe.toJSON()) as BlobPart], name),
+        ...extra,
+      ]);
+    expect((await loose('bpe-300.json')).sources.tokenizer).toBe('picked files › bpe-300.json');
+    const named = await loose('my_tokenizer.json', [new File(['{"a": 1}'], 'notes.json')]);
+    expect(named.tokenizer.encode(text)).toEqual(bpe.encode(text));
+    // A lone JSON file that is not a tokenizer is passed over, and listed as tried.
+    const error = await rejection(
+      readModelBundle([
+        new File([weights as BlobPart], 'model.safetensors'),
+        new File([encode(configToHF(config)) as BlobPart], 'config.json'),
+        new File(['{"lr": 0.1}'], 'hyperparameters.json'),
+      ]),
+    );
+    expect(error.tried).toContain('picked files › hyperparameters.json (if a tokenizer)');
+  });
+
   it('reads a Map of files (a browser store) and prefers tokenizer.json', async () => {
     const bundle = await readModelBundle(
       new Map<string, Uint8Array>([
@@ -221,6 +244,25 @@ describe('readModelBundle: single files and URLs', () => {
   });
 });
 
+describe('parseModelUrl', () => {
+  it('puts config and tokenizer beside a .safetensors URL (the Hugging Face Hub layout)', () => {
+    const url = parseModelUrl('https://huggingface.co/gpt2/resolve/main/model.safetensors');
+    expect(url.folder.href).toBe('https://huggingface.co/gpt2/resolve/main/');
+    expect(url.weights).toBe('model.safetensors');
+  });
+
+  it('treats any other URL as a folder, relative to a base', () => {
+    const url = parseModelUrl('demo-model', 'http://127.0.0.1:8080/app/index.html');
+    expect(url.folder.href).toBe('http://127.0.0.1:8080/app/demo-model/');
+    expect(url.weights).toBeUndefined();
+  });
+
+  it('rejects empty and invalid URLs with a TypeError', () => {
+    expect(() => parseModelUrl('  ')).toThrow(TypeError);
+    expect(() => parseModelUrl('http://[bad')).toThrow(/Not a URL/);
+  });
+});
+
 describe('readModelBundle: errors say what is missing and what was tried', () => {
   it('no weights: names the three layouts, and hints at sharded or PyTorch files', async () => {
     const none = await rejection(readModelBundle([picked('x/notes.txt', 'hi')]));
@@ -263,6 +305,14 @@ describe('readModelBundle: errors say what is missing and what was tried', () =>
       'files › trainer_state.json (tokenizer)',
       "files › model.safetensors metadata 'gpt2.tokenizer'",
     ]);
+  });
+
+  it('names a config.json that is not JSON', async () => {
+    const error = await rejection(
+      readModelBundle(new Map([...mapOf(weights), ['config.json', new TextEncoder().encode('{oops')]])),
+    );
+    expect(error.part).toBe('config');
+    expect(error.message).toMatch(/^files › config\.json: not valid JSON/);
   });
 
   it('a tokenizer larger than the model, and two picked files with one name', async () => {

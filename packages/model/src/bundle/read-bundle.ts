@@ -4,6 +4,7 @@
  * by one set of rules (the package README, "Model bundles", lists them).
  */
 import {
+  detectTokenizerFormat,
   fromGpt2Files,
   GPT2_VOCAB_SIZE,
   gpt2Tokenizer,
@@ -220,6 +221,37 @@ async function findModelFolder(
   return { folder, names: (await files.list(folder)) ?? [], checkpoint, runFolder };
 }
 
+/** JSON files that are never a tokenizer: HF's other files, ours, the trainer's. */
+const NOT_TOKENIZERS = new Set([
+  BUNDLE_FILES.config,
+  BUNDLE_FILES.trainerState,
+  BUNDLE_FILES.hfTokenizer,
+  BUNDLE_FILES.tokenizer,
+  BUNDLE_FILES.hfVocab,
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+  'added_tokens.json',
+  'generation_config.json',
+  'preprocessor_config.json',
+  'train-config.json',
+]);
+
+/**
+ * Other JSON files that may hold a tokenizer, in the order they are tried:
+ * names with "tokenizer" first, then, when it is the only other JSON file,
+ * any name (a tokenizer saved as `bpe-4096.json`). Each is kept only if its
+ * content is a tokenizer.
+ */
+function otherTokenizerCandidates(names: readonly string[]): string[] {
+  const json = names
+    .filter(
+      (name) => /\.json$/i.test(name) && !NOT_TOKENIZERS.has(name) && !name.endsWith('.index.json'),
+    )
+    .sort();
+  const named = json.filter((name) => /tokeni[sz]er/i.test(name));
+  return named.length > 0 ? named : json.length === 1 ? json : [];
+}
+
 function parseJson(text: string, where: string, part?: 'config' | 'tokenizer'): unknown {
   try {
     return JSON.parse(text);
@@ -420,6 +452,22 @@ async function readBundleFiles(
           reason: `${BUNDLE_FILES.hfVocab} + ${BUNDLE_FILES.hfMerges} do not load: ${error.message}`,
           cause: error,
         });
+      }
+    }
+    // Picked loose files: a tokenizer saved under its own name (`bpe-4096.json`).
+    for (const name of otherTokenizerCandidates(names ?? [])) {
+      const where = files.locate(path(name));
+      tried.push(`${where} (if a tokenizer)`);
+      const text = await readText(name);
+      if (text === undefined) continue;
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      if (detectTokenizerFormat(json) !== undefined) {
+        return { tokenizer: await loadTokenizer(json as object, { source: where }), source: where };
       }
     }
     tried.push(`${stateLocation} (tokenizer)`);
