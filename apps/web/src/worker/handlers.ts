@@ -3,7 +3,7 @@
  * on the page's thread.
  */
 import { type BackendInfo, initBackend } from '@gpt2/backends';
-import { countParameters, saveSafetensors } from '@gpt2/model';
+import { BUNDLE_FILES, countParameters, saveSafetensors } from '@gpt2/model';
 import { generate } from '@gpt2/sampler';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
@@ -188,9 +188,9 @@ export function createHandlers(state: WorkerState): Handlers {
         await store.write(
           body.name,
           new Map([
-            ['model.safetensors', files.safetensors],
-            ['config.json', new TextEncoder().encode(files.config)],
-            ['tokenizer.json', new TextEncoder().encode(files.tokenizer)],
+            [BUNDLE_FILES.weights, files.safetensors],
+            [BUNDLE_FILES.config, new TextEncoder().encode(files.config)],
+            [BUNDLE_FILES.hfTokenizer, new TextEncoder().encode(files.tokenizer)],
           ]),
         );
       }
