@@ -309,7 +309,9 @@ describe('readModelBundle: errors say what is missing and what was tried', () =>
 
   it('names a config.json that is not JSON', async () => {
     const error = await rejection(
-      readModelBundle(new Map([...mapOf(weights), ['config.json', new TextEncoder().encode('{oops')]])),
+      readModelBundle(
+        new Map([...mapOf(weights), ['config.json', new TextEncoder().encode('{oops')]]),
+      ),
     );
     expect(error.part).toBe('config');
     expect(error.message).toMatch(/^files › config\.json: not valid JSON/);
