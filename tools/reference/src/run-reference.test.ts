@@ -8,7 +8,9 @@ describe('referenceScript', () => {
       'bench_step.py',
       'bench_generate.py',
       'check_checkpoint.py',
+      'check_llmc.py',
       'make_fixtures.py',
+      'write_llmc.py',
     ] as const) {
       expect(existsSync(referenceScript(script)), script).toBe(true);
     }

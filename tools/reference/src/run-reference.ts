@@ -16,7 +16,9 @@ export type ReferenceScript =
   | 'bench_step.py'
   | 'bench_generate.py'
   | 'check_checkpoint.py'
-  | 'make_fixtures.py';
+  | 'check_llmc.py'
+  | 'make_fixtures.py'
+  | 'write_llmc.py';
 
 /** Absolute path of a reference script, from the sources or the build alike. */
 export function referenceScript(script: ReferenceScript): string {

@@ -10,6 +10,19 @@ export {
 } from './bundle-folder.js';
 export { fileReader, lazyFileReader } from './file-reader.js';
 export {
+  DEFAULT_LLMC_MASTER_WEIGHTS,
+  LLMC_MODEL_FILE,
+  LLMC_TOKENIZER_FILE,
+  type LlmcRunCheckpoint,
+  type LoadLlmcCheckpointFileOptions,
+  listLlmcRunCheckpoints,
+  loadLlmcCheckpointFile,
+  loadLlmcTokenizerFile,
+  type SaveLlmcCheckpointFileOptions,
+  saveLlmcCheckpointFile,
+  saveLlmcTokenizerFile,
+} from './llmc-files.js';
+export {
   CONFIG_FILE,
   type LoadModelFolderOptions,
   type LoadWeightsFromFileOptions,
