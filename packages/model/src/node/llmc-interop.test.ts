@@ -12,7 +12,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
 import { systemRequirement } from '@gpt2/backends/testing';
 import { REFERENCE_PYTHON, type ReferenceScript, referenceScript } from '@gpt2/reference';
