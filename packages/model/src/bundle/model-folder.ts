@@ -171,7 +171,11 @@ async function findModelFolder(
     store = joinPath(start, RUN_FOLDER.checkpoints);
     runFolder = start;
   } else if (
-    names.some((name) => name === 'best/' || checkpointStep(name.slice(0, -1)) !== undefined)
+    names.some(
+      (name) =>
+        name.endsWith('/') &&
+        (name === `${BEST_CHECKPOINT}/` || checkpointStep(name.slice(0, -1)) !== undefined),
+    )
   ) {
     store = start;
     runFolder = baseName(start) === RUN_FOLDER.checkpoints ? parentPath(start) : undefined;
@@ -187,8 +191,6 @@ async function findModelFolder(
   const folder = joinPath(store, checkpoint);
   return { folder, names: (await files.list(folder)) ?? [], checkpoint, runFolder };
 }
-
-/** JSON files that are never a tokenizer: HF's other files, ours, the trainer's. */
 
 /**
  * Find the model folder from `options.folder` (a model folder, a run or a
