@@ -11,7 +11,7 @@ import { planStridedWindows } from './strided-windows.js';
 const FIXTURES = new URL('../../model/src/__fixtures__/', import.meta.url);
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
 });
 
 describe('evaluatePerplexity against the PyTorch reference (model fixture)', () => {

@@ -12,6 +12,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
+import { createCpuBackend } from '@gpt2/backends/cpu';
+import { createWasmBackend } from '@gpt2/backends/wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
@@ -56,19 +58,27 @@ const measured: string[] = [];
 afterAll(() => console.log(`PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
 
 const BACKENDS = [
-  { label: 'cpu', backend: 'cpu', options: {} },
-  { label: 'wasm, stock kernels', backend: 'wasm', options: { kernelOverrides: false } },
-  { label: 'wasm + XNNPACK overrides', backend: 'wasm', options: { nativeBlas: false } },
-  { label: 'wasm + native BLAS', backend: 'wasm', options: {} },
+  { label: 'cpu', backend: 'cpu', provider: () => createCpuBackend() },
+  {
+    label: 'wasm, stock kernels',
+    backend: 'wasm',
+    provider: () => createWasmBackend({ kernelOverrides: false }),
+  },
+  {
+    label: 'wasm + XNNPACK overrides',
+    backend: 'wasm',
+    provider: () => createWasmBackend({ nativeBlas: false }),
+  },
+  { label: 'wasm + native BLAS', backend: 'wasm', provider: () => createWasmBackend() },
 ] as const;
 
-describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, options }) => {
+describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, provider }) => {
   let model: GPT2Model;
   let ids: tf.Tensor2D;
   let targets: tf.Tensor2D;
 
   beforeAll(async () => {
-    await initBackend(backend, { env: {}, ...options });
+    await initBackend(provider());
     expect(tf.getBackend()).toBe(backend);
     model = GPT2Model.create(config, { init: 'zeros' });
     await loadWeights(model, weights, { name: 'reference-model.safetensors' });
