@@ -11,7 +11,7 @@ import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { type GPT2Config, GPT2Model } from '@gpt2/model';
 import * as tf from '@tensorflow/tfjs-core';
-import { runReference } from '../../../tools/reference/run-reference.js';
+import { runReference } from '@gpt2/reference';
 import { createTrainer, type StepEvent } from '../src/index.js';
 
 export interface StepTiming {
