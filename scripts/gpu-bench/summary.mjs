@@ -43,22 +43,37 @@ console.log(
   `\nGPU bench, ${torch.size}: GPT-2 ${(torch.parameters / 1e6).toFixed(1)}M, training at ${torch.batch} × ${torch.context} for ${torch.steps} steps (${torch.timedSteps} timed), then ${torch.newTokens} greedy tokens with a KV cache`,
 );
 for (const r of webgpu) console.log(`  webgpu ${r.variant}: ${r.backend}`);
-console.log(`  pytorch: torch ${torch.torch} eager on ${torch.device}, float32${torch.sdpa ? ', SDPA attention' : ''}`);
-const header = ['', ...webgpu.map((r) => `webgpu ${r.variant}`), 'pytorch', ...webgpu.map((r) => `${r.variant}/pytorch`)];
+console.log(
+  `  pytorch: torch ${torch.torch} eager on ${torch.device}, float32${torch.sdpa ? ', SDPA attention' : ''}`,
+);
+const header = [
+  '',
+  ...webgpu.map((r) => `webgpu ${r.variant}`),
+  'pytorch',
+  ...webgpu.map((r) => `${r.variant}/pytorch`),
+];
 const table = rows.map(([label, key]) => [
   label,
   ...webgpu.map((r) => fmt(r[key])),
   fmt(torch[key]),
-  ...webgpu.map((r) =>
-    key.includes('PerSecond') ? `${(r[key] / torch[key]).toFixed(2)}×` : '',
-  ),
+  ...webgpu.map((r) => (key.includes('PerSecond') ? `${(r[key] / torch[key]).toFixed(2)}×` : '')),
 ]);
-const widths = header.map((_, i) => Math.max(...[header, ...table].map((row) => String(row[i]).length)));
+const widths = header.map((_, i) =>
+  Math.max(...[header, ...table].map((row) => String(row[i]).length)),
+);
 for (const row of [header, ...table]) {
-  console.log(row.map((cell, i) => (i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]))).join('  '));
+  console.log(
+    row
+      .map((cell, i) =>
+        i === 0 ? String(cell).padEnd(widths[i]) : String(cell).padStart(widths[i]),
+      )
+      .join('  '),
+  );
 }
 for (const r of [...webgpu, torch]) {
-  console.log(`  losses ${r.side === 'webgpu' ? `webgpu ${r.variant}` : 'pytorch'}: ${r.losses.map((l) => l.toFixed(4)).join(' ')}`);
+  console.log(
+    `  losses ${r.side === 'webgpu' ? `webgpu ${r.variant}` : 'pytorch'}: ${r.losses.map((l) => l.toFixed(4)).join(' ')}`,
+  );
 }
 if (problems.length > 0) {
   console.log(`\nCHECK FAILED:\n  ${problems.join('\n  ')}`);

@@ -78,10 +78,7 @@ async function run(variant: string) {
   const model = GPT2Model.create(config, { seed: 1 });
   const parameters = [...model.parameters().values()].reduce((n, v) => n + v.size, 0);
   const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
-  const targets = Int32Array.from(
-    { length: B * T },
-    (_, i) => (i * 104729 + 1) % config.vocabSize,
-  );
+  const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 104729 + 1) % config.vocabSize);
   const batch: TrainingBatchSource = {
     next: async () => ({ inputs: ids, targets, batchSize: B, blockSize: T }),
     getState: () => ({}),
