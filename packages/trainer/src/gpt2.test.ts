@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
+import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import {
   configFromHF,
@@ -40,9 +41,12 @@ function repeatBatch(
   };
 }
 
-describe.each(['cpu', 'wasm'] as const)('AdamW parity with torch.optim.AdamW on %s', (backend) => {
+/** WebGPU runs on Dawn with SwiftShader here (a CPU Vulkan), gated like every system-dependent test. */
+const PARITY_BACKENDS = ['cpu', 'wasm', ...(requireSoftwareWebGpu() ? ['webgpu' as const] : [])];
+
+describe.each(PARITY_BACKENDS)('AdamW parity with torch.optim.AdamW on %s', (backend) => {
   it('10 steps of losses within 1e-4 relative, grad norms too', async () => {
-    await initBackend(backend);
+    await initBackend(backend, { env: {} });
     const config = configFromHF(JSON.parse(await readFile(join(fixtures, 'config.json'), 'utf8')));
     const model = GPT2Model.create(config);
     await loadWeights(
