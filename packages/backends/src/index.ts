@@ -3,6 +3,10 @@ export {
   type BackendUnavailableReason,
 } from './errors/backend-unavailable-error.js';
 export {
+  WebGpuError,
+  type WebGpuErrorKind,
+} from './errors/webgpu-error.js';
+export {
   AUTO_ORDER,
   describeBackend,
   type InitBackendOptions,
@@ -23,4 +27,11 @@ export {
   type BackendName,
   type BackendRequest,
   type DeviceKind,
+  type WebGpuLimits,
 } from './types.js';
+export { DEFAULT_WEBGPU_LIMITS, type WebGpuLimitsRequest } from './webgpu/device.js';
+export {
+  checkWebGpuErrors,
+  observeWebGpuDispatches,
+  type WebGpuDispatch,
+} from './webgpu/device-errors.js';

@@ -14,6 +14,11 @@ import {
   type BackendName,
   type BackendRequest,
 } from './types.js';
+import {
+  DEFAULT_WEBGPU_LIMITS,
+  describeLimits,
+  type WebGpuLimitsRequest,
+} from './webgpu/device.js';
 
 /** Options for {@link initBackend}. */
 export interface InitBackendOptions {
@@ -23,6 +28,14 @@ export interface InitBackendOptions {
    * GPU is slower than wasm and must never win.
    */
   allowSoftwareAdapter?: boolean;
+  /**
+   * WebGPU device limits: `'adapter'` requests what the adapter offers for
+   * storage buffers per shader, binding and buffer sizes and workgroups
+   * (needed for GPT-2 124M, whose `wte` is 154 MB); `'default'` keeps WebGPU's
+   * defaults (8 storage buffers, 128 MiB per binding), to reproduce a small
+   * device. Default: {@link DEFAULT_WEBGPU_LIMITS} (`'adapter'`).
+   */
+  webgpuLimits?: WebGpuLimitsRequest;
   /**
    * Loads optional packages (`@tensorflow/tfjs-node`, `-node-gpu`, `webgpu`) by
    * name. Default: native `import()`. Tests and custom bundles replace it.
@@ -129,6 +142,7 @@ export async function initBackend(
       tf,
       importModule: options.importModule ?? defaultImport,
       allowSoftwareAdapter: options.allowSoftwareAdapter ?? wanted !== 'auto',
+      webgpuLimits: options.webgpuLimits ?? DEFAULT_WEBGPU_LIMITS,
       kernelOverrides: options.kernelOverrides ?? env.GPT2_KERNEL_OVERRIDES !== '0',
       nativeBlas: options.nativeBlas ?? env.GPT2_NATIVE_BLAS !== '0',
       blasThreads,
@@ -177,7 +191,11 @@ export function describeBackend(info: BackendInfo): string {
   const parts: string[] = [info.device];
   if (info.threads > 0) parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   if (info.simd) parts.push('SIMD');
-  if (info.adapter) parts.push(info.adapter.description || info.adapter.vendor || 'adapter');
+  if (info.adapter) {
+    const { description, vendor, architecture } = info.adapter;
+    parts.push(description || [vendor, architecture].filter(Boolean).join(' ') || 'adapter');
+  }
+  if (info.limits) parts.push(describeLimits(info.limits));
   if (info.blasThreads)
     parts.push(`OpenBLAS ${info.blasThreads} thread${info.blasThreads === 1 ? '' : 's'}`);
   if (info.patches.length > 0) parts.push(`patched: ${info.patches.join(', ')}`);

@@ -45,7 +45,7 @@ function repeatBatch(
 const PARITY_BACKENDS = ['cpu', 'wasm', ...(requireSoftwareWebGpu() ? ['webgpu' as const] : [])];
 
 describe.each(PARITY_BACKENDS)('AdamW parity with torch.optim.AdamW on %s', (backend) => {
-  it('10 steps of losses within 1e-4 relative, grad norms too', async () => {
+  it('10 steps of losses within 1e-4 relative, grad norms too', { timeout: 300_000 }, async () => {
     await initBackend(backend, { env: {} });
     const config = configFromHF(JSON.parse(await readFile(join(fixtures, 'config.json'), 'utf8')));
     const model = GPT2Model.create(config);

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { AdapterInfo, BackendName, DeviceKind } from '../types.js';
+import type { AdapterInfo, BackendName, DeviceKind, WebGpuLimits } from '../types.js';
+import type { WebGpuLimitsRequest } from '../webgpu/device.js';
 
 /** Loads a module by name. Swappable so tests can stand in for optional packages. */
 export type ImportModule = (specifier: string) => Promise<unknown>;
@@ -11,6 +12,7 @@ export interface ActivatedBackend {
   threads: number;
   simd: boolean;
   adapter?: AdapterInfo;
+  limits?: WebGpuLimits;
   patches: string[];
   blasThreads?: number;
 }
@@ -21,6 +23,8 @@ export interface ProviderContext {
   importModule: ImportModule;
   /** Allow software WebGPU adapters (SwiftShader). */
   allowSoftwareAdapter: boolean;
+  /** Which limits to request for the WebGPU device. */
+  webgpuLimits: WebGpuLimitsRequest;
   /** Use the faster kernel overrides where a backend has them (wasm). */
   kernelOverrides: boolean;
   /** Let the native BLAS addon serve the wasm overrides when it is built (Node). */

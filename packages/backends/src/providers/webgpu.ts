@@ -1,13 +1,11 @@
 import { isNode } from '../environment.js';
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
 import type { AdapterInfo } from '../types.js';
-import { isModuleNotFound, switchTo } from './activate.js';
+import { activateWebGpu } from '../webgpu/activate-webgpu.js';
+import type { GpuAdapterLike } from '../webgpu/device.js';
+import { isModuleNotFound } from './activate.js';
 import type { BackendProvider, ProviderContext } from './provider.js';
 
-interface GpuAdapterLike {
-  info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>>;
-  isFallbackAdapter?: boolean;
-}
 interface GpuLike {
   requestAdapter(options?: object): Promise<GpuAdapterLike | null>;
 }
@@ -111,15 +109,15 @@ export const webgpuProvider: BackendProvider = {
         hint: "ask for 'webgpu' explicitly to use it anyway.",
       });
     }
-    await import('@tensorflow/tfjs-backend-webgpu');
-    await switchTo(context, 'webgpu', 'webgpu', 'check the adapter above; try webgl or wasm.');
+    const { limits, patches } = await activateWebGpu(context, adapter, context.webgpuLimits);
     return {
       tfBackend: 'webgpu',
       device: info.isSoftware ? 'software-gpu' : 'gpu',
       threads: 0,
       simd: false,
       adapter: info,
-      patches: [],
+      limits,
+      patches,
     };
   },
 };
