@@ -41,10 +41,21 @@ function installNavigatorGpu(gpu: GpuLike): void {
 }
 
 /**
+ * The Dawn instance made by the first activation. Kept for the process: the
+ * devices of tfjs's backend live in it, and a replaced instance is collected
+ * with its devices, which crashes the next dispatch.
+ */
+let nodeGpu: GpuLike | undefined;
+
+/**
  * In Node, WebGPU comes from the optional `webgpu` package (Google's Dawn).
  * With no hardware adapter, retry on SwiftShader when Chromium provides it.
  */
 async function setUpNodeWebGpu(context: ProviderContext): Promise<GpuAdapterLike> {
+  if (nodeGpu) {
+    const adapter = await nodeGpu.requestAdapter();
+    if (adapter) return adapter;
+  }
   let webgpu: WebGpuNodeModule;
   try {
     webgpu = (await context.importModule('webgpu')) as WebGpuNodeModule;
@@ -76,6 +87,7 @@ async function setUpNodeWebGpu(context: ProviderContext): Promise<GpuAdapterLike
       hint: 'install a Vulkan driver for your GPU and `libvulkan1`; on a CPU-only machine, `apt-get install chromium libvulkan1` provides the SwiftShader adapter (slow, for testing).',
     });
   }
+  nodeGpu = gpu;
   installNavigatorGpu(gpu);
   return adapter;
 }
