@@ -2,8 +2,10 @@
  * PyTorch parity: the fixture weights (tools/reference/make_fixtures.py, an
  * independent nanoGPT-style GPT-2) give the same logits, loss and gradients
  * here as in PyTorch, on the cpu backend and on wasm with its stock kernels,
- * with @gpt2/backends' XNNPACK overrides, and with the native OpenBLAS kernel
- * (where it is built; otherwise that run repeats the XNNPACK overrides).
+ * with @gpt2/backends' XNNPACK overrides, with the native OpenBLAS kernel
+ * (where it is built; otherwise that run repeats the XNNPACK overrides), and
+ * on webgpu (Dawn on SwiftShader in Node; gated on those system packages).
+ * Reads use `await data()` only: synchronous reads crash under Node's WebGPU.
  *
  * Error measure for tensors: max|ours - torch| / max|torch| over the whole
  * tensor (a relative error scaled by the tensor's largest magnitude, so that
@@ -12,6 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
+import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
@@ -60,6 +63,9 @@ const BACKENDS = [
   { label: 'wasm, stock kernels', backend: 'wasm', options: { kernelOverrides: false } },
   { label: 'wasm + XNNPACK overrides', backend: 'wasm', options: { nativeBlas: false } },
   { label: 'wasm + native BLAS', backend: 'wasm', options: {} },
+  ...(requireSoftwareWebGpu()
+    ? [{ label: 'webgpu (Dawn, SwiftShader)', backend: 'webgpu', options: {} } as const]
+    : []),
 ] as const;
 
 describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, options }) => {

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '@gpt2/backends';
+import { type BackendName, initBackend } from '@gpt2/backends';
 import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import {
@@ -42,7 +42,11 @@ function repeatBatch(
 }
 
 /** WebGPU runs on Dawn with SwiftShader here (a CPU Vulkan), gated like every system-dependent test. */
-const PARITY_BACKENDS = ['cpu', 'wasm', ...(requireSoftwareWebGpu() ? ['webgpu' as const] : [])];
+const PARITY_BACKENDS: BackendName[] = [
+  'cpu',
+  'wasm',
+  ...(requireSoftwareWebGpu() ? ['webgpu' as const] : []),
+];
 
 describe.each(PARITY_BACKENDS)('AdamW parity with torch.optim.AdamW on %s', (backend) => {
   it('10 steps of losses within 1e-4 relative, grad norms too', { timeout: 300_000 }, async () => {
@@ -251,6 +255,70 @@ describe('the real model on cpu', () => {
     await trainer.run();
     expect(counts).toHaveLength(8);
     expect(new Set(counts).size).toBe(1);
+    trainer.dispose();
+    model.dispose();
+  });
+});
+
+describe.runIf(PARITY_BACKENDS.includes('webgpu'))('the real model on webgpu', () => {
+  afterAll(async () => {
+    await initBackend('cpu', { env: {} });
+  });
+
+  it('keeps numTensors and numBytes flat over 100 steps, clipping and evaluation included', {
+    timeout: 300_000,
+  }, async () => {
+    await initBackend('webgpu', { env: {} });
+    // SwiftShader runs every kernel on the CPU: the smallest model that has every op.
+    const tiny = resolveConfig({
+      preset: 'gpt2-tiny',
+      vocabSize: 32,
+      nPositions: 8,
+      nEmbd: 8,
+      nLayer: 1,
+      nHead: 2,
+    });
+    const stream = Array.from({ length: 600 }, (_, i) => (i * 7 + (i >> 3)) % 32);
+    const model = GPT2Model.create(tiny, { seed: 4 });
+    const samples: { step: number; numTensors: number; numBytes: number; gpu: number }[] = [];
+    const trainer = createTrainer({
+      model,
+      train: createBatchSampler(tokenDatasetFromArray(stream.slice(0, 500)), {
+        batchSize: 1,
+        blockSize: 8,
+      }),
+      val: createBatchSampler(tokenDatasetFromArray(stream.slice(500)), {
+        batchSize: 1,
+        blockSize: 8,
+      }),
+      config: {
+        maxSteps: 100,
+        evalInterval: 25,
+        evalBatches: 1,
+        gradClip: 1,
+        schedule: { type: 'constant', lr: 1e-2 },
+      },
+      onEvent: (e) => {
+        if (e.type !== 'step' || e.step % 25 !== 0) return;
+        const memory = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number };
+        samples.push({
+          step: e.step,
+          numTensors: memory.numTensors,
+          numBytes: memory.numBytes,
+          gpu: memory.numBytesInGPU ?? -1,
+        });
+      },
+    });
+    const started = performance.now();
+    const result = await trainer.run();
+    const seconds = (performance.now() - started) / 1000;
+    console.log(
+      `[webgpu] 100 steps in ${seconds.toFixed(1)} s, loss ${result.losses[0]!.toFixed(3)} → ${result.losses.at(-1)!.toFixed(3)}; memory at steps 25..100: ${samples.map((s) => `${s.numTensors} tensors/${s.numBytes} B/${s.gpu} B on GPU`).join(', ')}`,
+    );
+    expect(samples).toHaveLength(4);
+    expect(new Set(samples.map((s) => s.numTensors)).size).toBe(1);
+    expect(new Set(samples.map((s) => s.numBytes)).size).toBe(1);
+    expect(result.losses.at(-1)!).toBeLessThan(result.losses[0]!);
     trainer.dispose();
     model.dispose();
   });

@@ -72,7 +72,7 @@ async function switchBackend(
     }
   }
   setWasmPaths(body.wasmPaths);
-  const info = await initBackend(body.backend);
+  const info = await initBackend(body.backend, { webgpuLimits: body.webgpuLimits });
   state.backend = info;
   for (const [slot, { bytes, loaded }] of snapshots) {
     const rebuilt = await rebuildModel(loaded, bytes);
@@ -154,6 +154,7 @@ export function createHandlers(state: WorkerState): Handlers {
       const loaded = await loadModel(body.source, {
         readStored: (name) => store.read(name),
         onStatus: (message) => emit({ type: 'status', message }),
+        deviceLimits: state.backend.limits,
       });
       setModel(state, body.slot, loaded);
       return summarize(body.slot, loaded);

@@ -4,6 +4,7 @@
  * from the safetensors metadata this app writes, or (for a 50257-token model
  * with neither) GPT-2's own tokenizer.
  */
+import type { WebGpuLimits } from '@gpt2/backends';
 import {
   configFromHF,
   configToHF,
@@ -31,6 +32,7 @@ import {
   parseJsonFile,
   tokenizerJsonKind,
 } from './checkpoint-files.js';
+import { explainDeviceFit } from './device-fit.js';
 import type { CheckpointFiles, ModelSource } from './protocol.js';
 
 /** A model ready for use, with its tokenizer and where it came from. */
@@ -141,6 +143,8 @@ export interface LoadModelOptions {
   readStored?: (name: string) => Promise<Map<string, Uint8Array>>;
   /** Progress messages. Default: none. */
   onStatus?: (message: string) => void;
+  /** The WebGPU device's limits, when on webgpu: a model that cannot fit is refused before loading. */
+  deviceLimits?: WebGpuLimits;
 }
 
 /** Build a model from a source, checking names, shapes and dtypes of every tensor. */
@@ -176,6 +180,8 @@ export async function loadModel(
     );
   }
   const config = configFromHF(configJson as Record<string, unknown>);
+  const unfit = options.deviceLimits && explainDeviceFit(config, options.deviceLimits);
+  if (unfit) throw new RangeError(unfit);
   const tokenizer = await resolveTokenizer(tokenizerJson, config);
   status(`Loading weights from ${parts.label}…`);
   const model = GPT2Model.create(config, { init: 'zeros' });
