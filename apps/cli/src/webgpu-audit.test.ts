@@ -32,10 +32,12 @@ interface ProgramUse {
 describe.runIf(ready)('WebGPU kernel audit (Dawn on SwiftShader, default limits)', () => {
   const uses = new Map<string, ProgramUse>();
   const restore: tf.KernelConfig[] = [];
+  const restoreFlags: (() => void)[] = [];
   let kernel = '';
   let workload = '';
 
   afterAll(async () => {
+    for (const reset of restoreFlags) reset();
     for (const config of restore) {
       tf.unregisterKernel(config.kernelName, 'webgpu');
       tf.registerKernel(config);
@@ -49,6 +51,11 @@ describe.runIf(ready)('WebGPU kernel audit (Dawn on SwiftShader, default limits)
     const info = await initBackend('webgpu', { env: {}, webgpuLimits: 'default' });
     const limit = info.limits!.maxStorageBuffersPerShaderStage;
     expect(limit).toBe(8);
+    // tfjs runs small ops whose inputs are still on the CPU there; at real sizes they run on
+    // the GPU, so the audit sends everything to the GPU.
+    const cpuForward = tf.env().getBool('WEBGPU_CPU_FORWARD');
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    restoreFlags.push(() => tf.env().set('WEBGPU_CPU_FORWARD', cpuForward));
     // Name the kernel behind each program: wrap every webgpu kernel for the audit.
     for (const config of tf.getKernelsForBackend('webgpu')) {
       restore.push(config);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BackendName, initBackend } from '@gpt2/backends';
-import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { longTests, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import {
   configFromHF,
@@ -81,8 +81,13 @@ describe.each(PARITY_BACKENDS)('AdamW parity with torch.optim.AdamW on %s', (bac
         },
         gradClip: hyper.grad_clip!,
       },
-      onEvent: (e) => e.type === 'step' && events.push(e),
+      onEvent: (e) => {
+        if (e.type !== 'step') return;
+        events.push(e);
+        memory.push(`${tf.memory().numTensors} tensors, ${tf.memory().numBytes} bytes`);
+      },
     });
+    const memory: string[] = [];
     const result = await trainer.run();
     const relative = result.losses.map(
       (l, i) => Math.abs(l - expected[i]!) / Math.abs(expected[i]!),
@@ -98,6 +103,8 @@ describe.each(PARITY_BACKENDS)('AdamW parity with torch.optim.AdamW on %s', (bac
     expect(Math.max(...relative)).toBeLessThan(1e-4);
     expect(Math.max(...normRelative)).toBeLessThan(1e-3);
     expect(result.losses[9]!).toBeLessThan(result.losses[0]!);
+    // No leaks: after the first step, every step ends with the same tensors and bytes.
+    expect(new Set(memory.slice(1)).size, memory.join('; ')).toBe(1);
     trainer.dispose();
     model.dispose();
   });
@@ -260,7 +267,9 @@ describe('the real model on cpu', () => {
   });
 });
 
-describe.runIf(PARITY_BACKENDS.includes('webgpu'))('the real model on webgpu', () => {
+describe.runIf(
+  PARITY_BACKENDS.includes('webgpu') && longTests('100 webgpu training steps with flat memory'),
+)('the real model on webgpu', () => {
   afterAll(async () => {
     await initBackend('cpu', { env: {} });
   });

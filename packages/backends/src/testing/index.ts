@@ -3,4 +3,4 @@
  * tests on system packages, and a plain-JS matMul reference.
  */
 export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
-export { requireSoftwareWebGpu, systemRequirement } from './require-system.js';
+export { longTests, requireSoftwareWebGpu, systemRequirement } from './require-system.js';

@@ -43,7 +43,8 @@ export async function activateWebGpu(
         cause: error,
       });
     }
-    tf.removeBackend('webgpu');
+    // tfjs-backend-webgpu registers its own factory only where it saw navigator.gpu at import.
+    if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     ours?.device.destroy?.();
     tf.registerBackend(
       'webgpu',
