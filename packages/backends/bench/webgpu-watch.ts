@@ -53,7 +53,11 @@ async function useStock(): Promise<void> {
 
 const info = await initBackend('webgpu', { env: {} });
 console.log(`backend: ${describeBackend(info)}`);
-console.log(`load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `load average: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 const results = { watched: [] as [number, number][], stock: [] as [number, number][] };
 for (let round = 0; round < ROUNDS; round++) {
   await useStock();
@@ -91,7 +95,11 @@ for (let i = 0; i < SUBMITS; i++) {
 const scopesRecorded = performance.now();
 await Promise.all(pending);
 console.log(
-  `error scopes: ${((1000 * (scopesRecorded - scopesStart)) / SUBMITS).toFixed(1)} µs per submit to cycle 3 scopes, ${((1000 * (performance.now() - scopesStart)) / SUBMITS).toFixed(1)} µs until all resolved (${(((1000 * (scopesRecorded - scopesStart)) / SUBMITS) / 15).toFixed(2)} µs per dispatch at tfjs's 15 dispatches per submit)`,
+  `error scopes: ${((1000 * (scopesRecorded - scopesStart)) / SUBMITS).toFixed(1)} µs per submit to cycle 3 scopes, ${((1000 * (performance.now() - scopesStart)) / SUBMITS).toFixed(1)} µs until all resolved (${((1000 * (scopesRecorded - scopesStart)) / SUBMITS / 15).toFixed(2)} µs per dispatch at tfjs's 15 dispatches per submit)`,
 );
-console.log(`load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(
+  `load average: ${loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}`,
+);
 process.exit(0);
