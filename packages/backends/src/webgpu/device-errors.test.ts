@@ -113,6 +113,8 @@ describe.runIf(ready)('WebGPU errors surface (Dawn on SwiftShader)', () => {
           WebGpuError.isInstance(e) &&
           e.kind === 'validation' &&
           e.programs[0] === 'OversizedWorkgroupProgram (oversizedWorkgroup)' &&
+          e.limit === 'maxComputeWorkgroupStorageSize' &&
+          e.available === 16384 &&
           /total use of workgroup storage \(65536 bytes\) is larger than the maximum/.test(
             e.message,
           ) &&

@@ -106,6 +106,22 @@ function kindOf(error: { constructor?: { name?: string } }): WebGpuErrorKind {
   return 'validation';
 }
 
+/** Wording of Dawn's and Chromium's messages that points at a device limit. */
+const LIMIT_PATTERNS: readonly [RegExp, keyof WebGpuLimits][] = [
+  [/workgroup storage/i, 'maxComputeWorkgroupStorageSize'],
+  [/storage buffers/i, 'maxStorageBuffersPerShaderStage'],
+  [/binding size|maxStorageBufferBindingSize/i, 'maxStorageBufferBindingSize'],
+  [/buffer size|maxBufferSize/i, 'maxBufferSize'],
+  [/invocations/i, 'maxComputeInvocationsPerWorkgroup'],
+  [/workgroups? ?(count|per dimension)|dispatch size/i, 'maxComputeWorkgroupsPerDimension'],
+  [/workgroup size/i, 'maxComputeWorkgroupSizeX'],
+];
+
+/** The device limit a device error message is about, when its wording says (many name none). */
+export function limitNamedIn(message: string): keyof WebGpuLimits | undefined {
+  return LIMIT_PATTERNS.find(([pattern]) => pattern.test(message))?.[1];
+}
+
 /** Dawn repeats the culprit in every follow-up error; the first line carries the news. */
 function firstLine(message: string): string {
   return message.split('\n')[0]?.trim() ?? message;
@@ -170,11 +186,13 @@ class DeviceErrorWatch {
       rest.length === 0
         ? ''
         : `\n  Then ${rest.length} more device error${rest.length === 1 ? '' : 's'}, most likely consequences: ${rest.map((r) => firstLine(r.message)).join(' | ')}`;
+    const limit = limitNamedIn(message);
     throw new WebGpuError({
       kind,
       message: `WebGPU ${kind} error in ${where}: ${message.trim()}${later}`,
       programs,
       hint: HINTS[kind as Exclude<WebGpuErrorKind, 'limit'>] ?? HINTS.validation,
+      ...(limit ? { limit, available: this.limits[limit] } : {}),
     });
   }
 
