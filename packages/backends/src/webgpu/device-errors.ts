@@ -298,9 +298,8 @@ class DeviceErrorWatch {
     // Pixel programs bind textures, not storage buffers.
     if (program.pixelsOpType != null) return;
     const storageBuffers = inputs.length + 1;
-    let largestBinding = 0;
-    for (const tensor of [...inputs, output])
-      largestBinding = Math.max(largestBinding, bytesOf(tensor));
+    let largestBinding = bytesOf(output);
+    for (const input of inputs) largestBinding = Math.max(largestBinding, bytesOf(input));
     for (const observer of this.observers)
       observer({ program: name, storageBuffers, largestBinding });
     const { maxStorageBuffersPerShaderStage, maxStorageBufferBindingSize, maxBufferSize } =
@@ -312,7 +311,7 @@ class DeviceErrorWatch {
         storageBuffers,
         maxStorageBuffersPerShaderStage,
         `${name} binds ${storageBuffers} storage buffers (${inputs.length} inputs and its output); this device allows ${maxStorageBuffersPerShaderStage} per shader stage`,
-        'split the op into smaller ones (e.g. tf.addN over fewer tensors); @gpt2/backends registers chunked AddN for webgpu, so this is a kernel it does not cover yet: please report it.',
+        "give the op fewer inputs. For AddN, @gpt2/backends' chunked kernel does (kernelOverrides, on by default); for another kernel, please report it with the op that called it.",
       );
     }
     const limit =
