@@ -8,8 +8,9 @@
  * the device and return garbage. Dawn on SwiftShader, gated like every
  * WebGPU test; the table is printed for docs (packages/backends/README.md).
  */
-import { initBackend, observeWebGpuDispatches } from '@gpt2/backends';
+import { initBackend } from '@gpt2/backends';
 import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { createWebgpuBackend, observeWebGpuDispatches } from '@gpt2/backends/webgpu';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { evaluatePerplexity, scoreContinuations } from '@gpt2/eval';
 import { GPT2Model, resolveConfig } from '@gpt2/model';
@@ -19,7 +20,9 @@ import { createTrainer } from '@gpt2/trainer';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 
-const ready = requireSoftwareWebGpu();
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+const ready = requireSoftwareWebGpu({ swiftshaderPath });
 
 interface ProgramUse {
   kernels: Set<string>;
@@ -42,13 +45,13 @@ describe.runIf(ready)('WebGPU kernel audit (Dawn on SwiftShader, default limits)
       tf.unregisterKernel(config.kernelName, 'webgpu');
       tf.registerKernel(config);
     }
-    await initBackend('cpu', { env: {} });
+    await initBackend('cpu');
   });
 
   it('every program that train, sample and eval dispatch binds at most 8 storage buffers', {
     timeout: 300_000,
   }, async () => {
-    const info = await initBackend('webgpu', { env: {}, webgpuLimits: 'default' });
+    const info = await initBackend(createWebgpuBackend({ swiftshaderPath, limits: 'default' }));
     const limit = info.limits!.maxStorageBuffersPerShaderStage;
     expect(limit).toBe(8);
     // tfjs runs small ops whose inputs are still on the CPU there; at real sizes they run on

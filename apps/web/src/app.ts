@@ -1,4 +1,5 @@
-import type { BackendInfo, BackendRequest, WebGpuLimitsRequest } from '@gpt2/backends';
+import type { BackendInfo, BackendRequest } from '@gpt2/backends';
+import type { WebGpuLimitsRequest } from '@gpt2/backends/webgpu';
 import { wasmPaths } from './wasm-paths.js';
 import type { WorkerClient } from './worker/client.js';
 import type { ModelSummary } from './worker/protocol.js';

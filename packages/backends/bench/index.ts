@@ -8,17 +8,18 @@
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { type InitBackendOptions, initBackend } from '../src/index.js';
+import { initBackend } from '../src/index.js';
+import { createWasmBackend, type WasmBackendOptions } from '../src/providers/wasm.js';
 
 interface Variant {
   label: string;
-  options: InitBackendOptions;
+  options: WasmBackendOptions;
 }
 const variants: Variant[] = [
   { label: 'stock', options: { kernelOverrides: false } },
   { label: 'xnnpack', options: { nativeBlas: false } },
 ];
-const probe = await initBackend('wasm', { env: {}, blasThreads: 1 });
+const probe = await initBackend(createWasmBackend({ blasThreads: 1 }));
 if (probe.patches.some((p) => p.includes('openblas'))) {
   variants.push({ label: 'openblas', options: { blasThreads: 1 } });
 }
@@ -111,7 +112,7 @@ for (const shape of SHAPES) {
   const ms = variants.map(() => Number.POSITIVE_INFINITY);
   for (let round = 0; round < 5; round++) {
     for (const [i, variant] of variants.entries()) {
-      await initBackend('wasm', { env: {}, ...variant.options });
+      await initBackend(createWasmBackend(variant.options));
       if (round === 0) run().dispose(); // warm-up
       ms[i] = Math.min(ms[i]!, bestMs(run, 1));
     }
@@ -139,7 +140,7 @@ for (const shape of [
   const ms = variants.map(() => Number.POSITIVE_INFINITY);
   for (let round = 0; round < 5; round++) {
     for (const [i, variant] of variants.entries()) {
-      await initBackend('wasm', { env: {}, ...variant.options });
+      await initBackend(createWasmBackend(variant.options));
       ms[i] = Math.min(
         ms[i]!,
         bestMs(() => tf.sum(x, axes), 1),

@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, initBackend } from '../src/index.js';
+import { createWebgpuBackend } from '../src/providers/webgpu.js';
 
 const DISPATCHES = 1500;
 const ROUNDS = 5;
@@ -51,7 +52,7 @@ async function useStock(): Promise<void> {
   await tf.setBackend('webgpu');
 }
 
-const info = await initBackend('webgpu', { env: {} });
+const info = await initBackend(createWebgpuBackend());
 console.log(`backend: ${describeBackend(info)}`);
 console.log(
   `load average: ${loadavg()
@@ -63,7 +64,7 @@ for (let round = 0; round < ROUNDS; round++) {
   await useStock();
   results.stock.push(await chain());
   tf.removeBackend('webgpu');
-  await initBackend('webgpu', { env: {} });
+  await initBackend(createWebgpuBackend());
   results.watched.push(await chain());
 }
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;

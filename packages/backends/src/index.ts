@@ -1,3 +1,10 @@
+/**
+ * `@gpt2/backends`: pick, activate and verify the tfjs backend in one line,
+ * `initBackend('auto')`. Each backend is a provider on its own subpath
+ * (`@gpt2/backends/wasm` → `createWasmBackend(options)`, and likewise `cpu`,
+ * `webgl`, `webgpu`, `node`, `node-gpu`); the custom-kernel contracts are on
+ * `@gpt2/backends/kernels`. This module loads no backend until asked.
+ */
 export {
   BackendUnavailableError,
   type BackendUnavailableReason,
@@ -17,8 +24,15 @@ export {
   type MeasurePeakFlopsOptions,
   measurePeakFlops,
 } from './peak-flops.js';
-export { explainNodeImportFailure } from './providers/node.js';
-export type { ImportModule } from './providers/provider.js';
+export type {
+  ActivatedBackend,
+  ActivationContext,
+  BackendProvider,
+  ImportModule,
+} from './provider.js';
+export type { NodeBackendOptions } from './providers/tfjs-node.js';
+export type { WasmBackendOptions } from './providers/wasm.js';
+export type { WebgpuBackendOptions } from './providers/webgpu.js';
 export {
   type AdapterInfo,
   BACKEND_NAMES,
@@ -27,11 +41,6 @@ export {
   type BackendName,
   type BackendRequest,
   type DeviceKind,
+  RESERVED_BACKEND_NAMES,
   type WebGpuLimits,
 } from './types.js';
-export { DEFAULT_WEBGPU_LIMITS, type WebGpuLimitsRequest } from './webgpu/device.js';
-export {
-  checkWebGpuErrors,
-  observeWebGpuDispatches,
-  type WebGpuDispatch,
-} from './webgpu/device-errors.js';

@@ -1,8 +1,16 @@
-/** Backends that {@link initBackend} can activate. */
+/** Backends that {@link initBackend} can activate by name in this version. */
 export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
 
+/**
+ * Names reserved for backends of a coming version: `native`, the Node
+ * native-memory CPU backend (`@gpt2/backends/native`). The types and
+ * `initBackend` accept them (it says the backend is not part of this
+ * version); `'auto'` and {@link BACKEND_NAMES} leave them out.
+ */
+export const RESERVED_BACKEND_NAMES = ['native'] as const;
+
 /** A concrete backend. */
-export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendName = (typeof BACKEND_NAMES)[number] | (typeof RESERVED_BACKEND_NAMES)[number];
 
 /** A backend, or `'auto'` for the fastest one available. */
 export type BackendRequest = BackendName | 'auto';
@@ -67,6 +75,11 @@ export interface BackendInfo {
    * `UnsortedSegmentSum`, `BatchMatMul (xnnpack)`, `BatchMatMul (openblas)`.
    */
   patches: string[];
+  /**
+   * Kernel contracts (`@gpt2/backends/kernels`) this backend implements, by
+   * kernel name, e.g. `AdamWUpdate` on wasm with the native addon.
+   */
+  kernels: string[];
   /** OpenBLAS threads, when the native BLAS kernel serves the matMuls (wasm in Node). */
   blasThreads?: number;
   /** Why this backend was chosen, in a sentence for logs. */

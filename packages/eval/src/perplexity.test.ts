@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { type BackendName, initBackend } from '@gpt2/backends';
+import { type BackendProvider, initBackend } from '@gpt2/backends';
 import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { configFromHF, GPT2Model, readSafetensors } from '@gpt2/model';
 import { loadWeightsFromFile } from '@gpt2/model/node';
 import { createFakeModel, createFakeTokenizer } from '@gpt2/sampler/testing';
@@ -12,24 +13,29 @@ import { planStridedWindows } from './strided-windows.js';
 const FIXTURES = new URL('../../model/src/__fixtures__/', import.meta.url);
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
 });
 
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+
 /** WebGPU runs on Dawn with SwiftShader in Node, gated on those system packages. */
-const PARITY_BACKENDS: BackendName[] = [
-  'cpu',
-  ...(requireSoftwareWebGpu() ? ['webgpu' as const] : []),
+const PARITY_BACKENDS: { backend: string; provider: () => 'cpu' | BackendProvider }[] = [
+  { backend: 'cpu', provider: () => 'cpu' },
+  ...(requireSoftwareWebGpu({ swiftshaderPath })
+    ? [{ backend: 'webgpu', provider: () => createWebgpuBackend({ swiftshaderPath }) }]
+    : []),
 ];
 
 describe.each(PARITY_BACKENDS)(
-  'evaluatePerplexity against the PyTorch reference (model fixture) on %s',
-  (backend) => {
+  'evaluatePerplexity against the PyTorch reference (model fixture) on $backend',
+  ({ backend, provider }) => {
     afterAll(async () => {
-      await initBackend('cpu', { env: {} });
+      await initBackend('cpu');
     });
 
     it('equals the reference NLL, relative error <= 1e-5', { timeout: 180_000 }, async () => {
-      await initBackend(backend, { env: {} });
+      await initBackend(provider());
       const config = configFromHF(
         JSON.parse(await readFile(new URL('config.json', FIXTURES), 'utf8')),
       );

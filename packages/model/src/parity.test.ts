@@ -14,7 +14,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
+import { createCpuBackend } from '@gpt2/backends/cpu';
 import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { createWasmBackend } from '@gpt2/backends/wasm';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
@@ -22,6 +25,8 @@ import { GPT2Model } from './model.js';
 import { loadWeights } from './weights/load-weights.js';
 import { readSafetensors, type SafetensorsTensor } from './weights/safetensors.js';
 
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
 const FIXTURES = new URL('./__fixtures__/', import.meta.url);
 const config = configFromHF(JSON.parse(readFileSync(new URL('config.json', FIXTURES), 'utf8')));
 const weights = readFileSync(new URL('reference-model.safetensors', FIXTURES));
@@ -59,22 +64,36 @@ const measured: string[] = [];
 afterAll(() => console.log(`PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
 
 const BACKENDS = [
-  { label: 'cpu', backend: 'cpu', options: {} },
-  { label: 'wasm, stock kernels', backend: 'wasm', options: { kernelOverrides: false } },
-  { label: 'wasm + XNNPACK overrides', backend: 'wasm', options: { nativeBlas: false } },
-  { label: 'wasm + native BLAS', backend: 'wasm', options: {} },
-  ...(requireSoftwareWebGpu()
-    ? [{ label: 'webgpu (Dawn, SwiftShader)', backend: 'webgpu', options: {} } as const]
+  { label: 'cpu', backend: 'cpu', provider: () => createCpuBackend() },
+  {
+    label: 'wasm, stock kernels',
+    backend: 'wasm',
+    provider: () => createWasmBackend({ kernelOverrides: false }),
+  },
+  {
+    label: 'wasm + XNNPACK overrides',
+    backend: 'wasm',
+    provider: () => createWasmBackend({ nativeBlas: false }),
+  },
+  { label: 'wasm + native BLAS', backend: 'wasm', provider: () => createWasmBackend() },
+  ...(requireSoftwareWebGpu({ swiftshaderPath })
+    ? [
+        {
+          label: 'webgpu (Dawn, SwiftShader)',
+          backend: 'webgpu',
+          provider: () => createWebgpuBackend({ swiftshaderPath }),
+        } as const,
+      ]
     : []),
 ] as const;
 
-describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, options }) => {
+describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, provider }) => {
   let model: GPT2Model;
   let ids: tf.Tensor2D;
   let targets: tf.Tensor2D;
 
   beforeAll(async () => {
-    await initBackend(backend, { env: {}, ...options });
+    await initBackend(provider());
     expect(tf.getBackend()).toBe(backend);
     model = GPT2Model.create(config, { init: 'zeros' });
     await loadWeights(model, weights, { name: 'reference-model.safetensors' });

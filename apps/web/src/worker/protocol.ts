@@ -6,7 +6,8 @@
  * `result` or `error`. The types here are plain data: everything crosses
  * `postMessage` by structured clone (Files and typed arrays included).
  */
-import type { BackendInfo, BackendRequest, WebGpuLimitsRequest } from '@gpt2/backends';
+import type { BackendInfo, BackendRequest } from '@gpt2/backends';
+import type { WebGpuLimitsRequest } from '@gpt2/backends/webgpu';
 
 /** Where the page keeps a model: the Generate page's, or the one being trained. */
 export type ModelSlot = 'generate' | 'train';

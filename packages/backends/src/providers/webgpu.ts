@@ -1,96 +1,64 @@
-import { isNode } from '../environment.js';
+/**
+ * `@gpt2/backends/webgpu`: WebGPU (`@tensorflow/tfjs-backend-webgpu`, an
+ * optional peer dependency), in browsers natively and in Node through Dawn
+ * (the optional `webgpu` package).
+ */
+import { importNodeOnly, isNode } from '../environment.js';
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
-import type { AdapterInfo } from '../types.js';
+import type { BackendProvider, ImportModule } from '../provider.js';
 import { activateWebGpu } from '../webgpu/activate-webgpu.js';
-import type { GpuAdapterLike } from '../webgpu/device.js';
-import { isModuleNotFound } from './activate.js';
-import type { BackendProvider, ProviderContext } from './provider.js';
+import { describeAdapter, type GpuAdapterLike, type GpuLike } from '../webgpu/adapter.js';
+import type { GpuAdapterWithDevice, WebGpuLimitsRequest } from '../webgpu/device.js';
 
-interface GpuLike {
-  requestAdapter(options?: object): Promise<GpuAdapterLike | null>;
+export type { WebGpuLimitsRequest } from '../webgpu/device.js';
+export {
+  checkWebGpuErrors,
+  observeWebGpuDispatches,
+  type WebGpuDispatch,
+} from '../webgpu/device-errors.js';
+
+/** Options for {@link createWebgpuBackend}. */
+export interface WebgpuBackendOptions {
+  /**
+   * Allow a software adapter (SwiftShader, llvmpipe): correct but slower than
+   * wasm. Default: true when this provider is asked for alone, false when it is
+   * one candidate of several (`'auto'`), where a CPU-emulated GPU must never win.
+   */
+  allowSoftwareAdapter?: boolean;
+  /**
+   * Node: SwiftShader's Vulkan driver (`libvk_swiftshader.so`), used when Dawn
+   * finds no hardware adapter and software adapters are allowed. Default: a
+   * known Chromium install (`/usr/lib/chromium/libvk_swiftshader.so`, …).
+   */
+  swiftshaderPath?: string;
+  /** Node: loads the optional `webgpu` package (Dawn). Default: `import()`; tests replace it. */
+  importModule?: ImportModule;
+  /**
+   * Device limits to request: `'adapter'` asks for what the adapter offers
+   * for storage buffers per shader, binding and buffer sizes and workgroups
+   * (GPT-2 124M's 147 MiB `wte` needs more than WebGPU's default 128 MiB);
+   * `'default'` keeps WebGPU's defaults (8 storage buffers, 128 MiB per
+   * binding), to reproduce a small device. The limits granted are in
+   * `BackendInfo.limits`. Default: {@link DEFAULT_WEBGPU_BACKEND_OPTIONS}.limits (`'adapter'`).
+   */
+  limits?: WebGpuLimitsRequest;
+  /**
+   * Replace tfjs kernels that break a device limit with this package's
+   * (`AddN` in chunks within `maxStorageBuffersPerShaderStage`); false keeps
+   * tfjs's own, to reproduce what tfjs alone does. Default:
+   * {@link DEFAULT_WEBGPU_BACKEND_OPTIONS}.kernelOverrides (true).
+   */
+  kernelOverrides?: boolean;
 }
-interface WebGpuNodeModule {
-  create(flags: string[]): GpuLike;
-  globals: Record<string, unknown>;
-}
 
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
+/** Defaults of {@link WebgpuBackendOptions}. */
+export const DEFAULT_WEBGPU_BACKEND_OPTIONS = {
+  limits: 'adapter',
+  kernelOverrides: true,
+} as const satisfies WebgpuBackendOptions;
 
-function describeAdapter(adapter: GpuAdapterLike): AdapterInfo {
-  const info = adapter.info ?? {};
-  const described = {
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    device: info.device ?? '',
-    description: info.description ?? '',
-  };
-  const text = Object.values(described).join(' ');
-  return {
-    ...described,
-    isSoftware: adapter.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(text),
-  };
-}
-
-function installNavigatorGpu(gpu: GpuLike): void {
-  const current = (globalThis as { navigator?: object }).navigator ?? {};
-  Object.defineProperty(globalThis, 'navigator', {
-    value: Object.assign(Object.create(Object.getPrototypeOf(current)), current, { gpu }),
-    configurable: true,
-    writable: true,
-  });
-}
-
-/**
- * The Dawn instance made by the first activation. Kept for the process: the
- * devices of tfjs's backend live in it, and a replaced instance is collected
- * with its devices, which crashes the next dispatch.
- */
-let nodeGpu: GpuLike | undefined;
-
-/**
- * In Node, WebGPU comes from the optional `webgpu` package (Google's Dawn).
- * With no hardware adapter, retry on SwiftShader when Chromium provides it.
- */
-async function setUpNodeWebGpu(context: ProviderContext): Promise<GpuAdapterLike> {
-  if (nodeGpu) {
-    const adapter = await nodeGpu.requestAdapter();
-    if (adapter) return adapter;
-  }
-  let webgpu: WebGpuNodeModule;
-  try {
-    webgpu = (await context.importModule('webgpu')) as WebGpuNodeModule;
-  } catch (error) {
-    throw new BackendUnavailableError({
-      backend: 'webgpu',
-      reason: isModuleNotFound(error, 'webgpu') ? 'missing' : 'broken',
-      message: 'WebGPU in Node needs the optional `webgpu` package (Dawn), which did not load.',
-      hint: 'run `pnpm add webgpu@0.6.2`, and `apt-get install libvulkan1` for its Vulkan loader.',
-      cause: error,
-    });
-  }
-  Object.assign(globalThis, webgpu.globals);
-  const { ensureRuntimeDir, useSwiftShaderVulkan } = await import('../webgpu/swiftshader.js');
-  ensureRuntimeDir();
-  let gpu = webgpu.create([]);
-  let adapter = await gpu.requestAdapter();
-  if (!adapter && context.allowSoftwareAdapter) {
-    if (useSwiftShaderVulkan()) {
-      gpu = webgpu.create([]);
-      adapter = await gpu.requestAdapter();
-    }
-  }
-  if (!adapter) {
-    throw new BackendUnavailableError({
-      backend: 'webgpu',
-      reason: 'unsupported',
-      message: 'Dawn found no WebGPU adapter on this machine.',
-      hint: 'install a Vulkan driver for your GPU and `libvulkan1`; on a CPU-only machine, `apt-get install chromium libvulkan1` provides the SwiftShader adapter (slow, for testing).',
-    });
-  }
-  nodeGpu = gpu;
-  installNavigatorGpu(gpu);
-  return adapter;
-}
+const defaultImport: ImportModule = (specifier) =>
+  import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
 async function browserAdapter(): Promise<GpuAdapterLike> {
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
@@ -107,29 +75,51 @@ async function browserAdapter(): Promise<GpuAdapterLike> {
 }
 
 /** WebGPU: in browsers natively, in Node through Dawn (`webgpu` package). */
-export const webgpuProvider: BackendProvider = {
-  name: 'webgpu',
-  runsIn: 'both',
-  async activate(context) {
-    const adapter = isNode() ? await setUpNodeWebGpu(context) : await browserAdapter();
-    const info = describeAdapter(adapter);
-    if (info.isSoftware && !context.allowSoftwareAdapter) {
-      throw new BackendUnavailableError({
-        backend: 'webgpu',
-        reason: 'unsupported',
-        message: `The only WebGPU adapter is a software one (${info.description || info.vendor}); it is slower than wasm.`,
-        hint: "ask for 'webgpu' explicitly to use it anyway.",
+export function createWebgpuBackend(options: WebgpuBackendOptions = {}): BackendProvider {
+  return {
+    name: 'webgpu',
+    runsIn: 'both',
+    async activate(context) {
+      const allowSoftwareAdapter = options.allowSoftwareAdapter ?? !context.auto;
+      let adapter: GpuAdapterLike;
+      if (isNode()) {
+        // Out of web bundles: Dawn's set-up needs node:fs and Vulkan files.
+        const dawn = await importNodeOnly<typeof import('../webgpu/node-dawn.js')>(
+          '../webgpu/node-dawn.js',
+          import.meta.url,
+        );
+        adapter = await dawn.setUpNodeWebGpu({
+          importModule: options.importModule ?? defaultImport,
+          allowSoftwareAdapter,
+          swiftshaderPath: options.swiftshaderPath,
+        });
+      } else {
+        adapter = await browserAdapter();
+      }
+      const info = describeAdapter(adapter);
+      if (info.isSoftware && !allowSoftwareAdapter) {
+        throw new BackendUnavailableError({
+          backend: 'webgpu',
+          reason: 'unsupported',
+          message: `The only WebGPU adapter is a software one (${info.description || info.vendor}); it is slower than wasm.`,
+          hint: "ask for 'webgpu' explicitly to use it anyway.",
+        });
+      }
+      // Our device, our limits, watched for errors: webgpu/activate-webgpu.ts.
+      const { limits, patches } = await activateWebGpu(context, adapter as GpuAdapterWithDevice, {
+        limits: options.limits ?? DEFAULT_WEBGPU_BACKEND_OPTIONS.limits,
+        kernelOverrides: options.kernelOverrides ?? DEFAULT_WEBGPU_BACKEND_OPTIONS.kernelOverrides,
       });
-    }
-    const { limits, patches } = await activateWebGpu(context, adapter, context.webgpuLimits);
-    return {
-      tfBackend: 'webgpu',
-      device: info.isSoftware ? 'software-gpu' : 'gpu',
-      threads: 0,
-      simd: false,
-      adapter: info,
-      limits,
-      patches,
-    };
-  },
-};
+      return {
+        tfBackend: 'webgpu',
+        device: info.isSoftware ? 'software-gpu' : 'gpu',
+        threads: 0,
+        simd: false,
+        adapter: info,
+        limits,
+        patches,
+        kernels: [],
+      };
+    },
+  };
+}

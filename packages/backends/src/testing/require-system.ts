@@ -23,11 +23,14 @@ const VULKAN_LOADERS = [
 /**
  * WebGPU in Node on a CPU-only machine needs Chromium's SwiftShader Vulkan
  * driver and the Vulkan loader that Dawn opens (see scripts/install-system-deps.sh).
+ * `swiftshaderPath`: the driver, when not where Chromium puts it (pass the
+ * same to `createWebgpuBackend`).
  */
-export function requireSoftwareWebGpu(): boolean {
+export function requireSoftwareWebGpu(options: { swiftshaderPath?: string } = {}): boolean {
   return systemRequirement(
     'Chromium (SwiftShader) and the Vulkan loader',
-    findSwiftShader() !== undefined && VULKAN_LOADERS.some((path) => existsSync(path)),
+    findSwiftShader(options.swiftshaderPath) !== undefined &&
+      VULKAN_LOADERS.some((path) => existsSync(path)),
     'apt-get install chromium libvulkan1',
   );
 }

@@ -1,10 +1,10 @@
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
 import { registerWebGpuKernels } from '../kernels/webgpu/register.js';
-import { switchTo } from '../providers/activate.js';
-import type { ProviderContext } from '../providers/provider.js';
+import type { ActivationContext } from '../provider.js';
+import { importBackendPackage, switchTo } from '../providers/activate.js';
 import type { WebGpuLimits } from '../types.js';
 import {
-  type GpuAdapterLike,
+  type GpuAdapterWithDevice,
   type GpuDeviceLike,
   requestWebGpuDevice,
   type WebGpuLimitsRequest,
@@ -22,12 +22,17 @@ const created = new WeakMap<object, { request: WebGpuLimitsRequest; device: GpuD
  * (tfjs has one backend per name).
  */
 export async function activateWebGpu(
-  context: ProviderContext,
-  adapter: GpuAdapterLike,
-  request: WebGpuLimitsRequest,
+  context: ActivationContext,
+  adapter: GpuAdapterWithDevice,
+  options: { limits: WebGpuLimitsRequest; kernelOverrides: boolean },
 ): Promise<{ limits: WebGpuLimits; patches: string[] }> {
+  const request = options.limits;
   const { tf } = context;
-  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  const { WebGPUBackend } = await importBackendPackage(
+    'webgpu',
+    '@tensorflow/tfjs-backend-webgpu',
+    () => import('@tensorflow/tfjs-backend-webgpu'),
+  );
   const existing = tf.findBackend('webgpu');
   const ours = existing ? created.get(existing) : undefined;
   if (!ours || ours.request !== request) {
@@ -39,7 +44,7 @@ export async function activateWebGpu(
         backend: 'webgpu',
         reason: 'broken',
         message: `The WebGPU adapter refused a device: ${(error as Error)?.message ?? error}`,
-        hint: "retry with { webgpuLimits: 'default' }, or pick webgl or wasm.",
+        hint: "retry with createWebgpuBackend({ limits: 'default' }), or pick webgl or wasm.",
         cause: error,
       });
     }
@@ -64,5 +69,5 @@ export async function activateWebGpu(
     context.tf.backend() as unknown as WebGpuBackendInternals,
     adapter.limits,
   );
-  return { limits, patches: registerWebGpuKernels(tf, { overrides: context.kernelOverrides }) };
+  return { limits, patches: registerWebGpuKernels(tf, { overrides: options.kernelOverrides }) };
 }

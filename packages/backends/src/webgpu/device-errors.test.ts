@@ -7,11 +7,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebGpuError } from '../errors/webgpu-error.js';
 import { describeBackend, initBackend } from '../init-backend.js';
+import { createWebgpuBackend } from '../providers/webgpu.js';
 import { requireSoftwareWebGpu } from '../testing/require-system.js';
 import type { BackendInfo } from '../types.js';
 import { checkWebGpuErrors } from './device-errors.js';
 
-const ready = requireSoftwareWebGpu();
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+const ready = requireSoftwareWebGpu({ swiftshaderPath });
 const MIB = 1024 * 1024;
 
 /**
@@ -62,11 +65,9 @@ describe.runIf(ready)('WebGPU errors surface (Dawn on SwiftShader)', () => {
   describe("on WebGPU's default limits, with tfjs's stock kernels", () => {
     let info: BackendInfo;
     beforeAll(async () => {
-      info = await initBackend('webgpu', {
-        env: {},
-        webgpuLimits: 'default',
-        kernelOverrides: false,
-      });
+      info = await initBackend(
+        createWebgpuBackend({ swiftshaderPath, limits: 'default', kernelOverrides: false }),
+      );
     });
 
     it('reports the limits the device has', () => {
@@ -165,10 +166,10 @@ describe.runIf(ready)('WebGPU errors surface (Dawn on SwiftShader)', () => {
   describe("on the adapter's limits (the default)", () => {
     let info: BackendInfo;
     beforeAll(async () => {
-      info = await initBackend('webgpu', { env: {} });
+      info = await initBackend(createWebgpuBackend({ swiftshaderPath }));
     });
     afterAll(async () => {
-      await initBackend('cpu', { env: {} });
+      await initBackend('cpu');
     });
 
     it('requests and reports what the adapter offers', () => {

@@ -6,6 +6,7 @@
  * the adapter offers, and hand the device to its `WebGPUBackend` constructor.
  */
 import type { WebGpuLimits } from '../types.js';
+import type { GpuAdapterLike } from './adapter.js';
 
 /** Which limits to request from the adapter. */
 export type WebGpuLimitsRequest =
@@ -16,9 +17,6 @@ export type WebGpuLimitsRequest =
    * MiB per buffer), which every adapter supports: to reproduce a small device.
    */
   | 'default';
-
-/** Default for {@link WebGpuLimitsRequest}: ask for what the adapter has. */
-export const DEFAULT_WEBGPU_LIMITS: WebGpuLimitsRequest = 'adapter';
 
 /** The limits we request and report, in the order `describeBackend` prints them. */
 export const WEBGPU_LIMIT_NAMES = [
@@ -33,10 +31,8 @@ export const WEBGPU_LIMIT_NAMES = [
   'maxComputeWorkgroupsPerDimension',
 ] as const satisfies readonly (keyof WebGpuLimits)[];
 
-/** The parts of `GPUAdapter` used here. */
-export interface GpuAdapterLike {
-  info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>>;
-  isFallbackAdapter?: boolean;
+/** A `GPUAdapter`, as far as requesting its device goes. */
+export interface GpuAdapterWithDevice extends GpuAdapterLike {
   features?: { has(name: string): boolean };
   limits?: Record<string, number>;
   requestDevice(descriptor?: object): Promise<GpuDeviceLike>;
@@ -66,7 +62,7 @@ export interface GpuUncapturedErrorEvent {
 
 /** The requested limits: the adapter's values, or none (WebGPU's defaults). */
 export function requiredLimits(
-  adapter: GpuAdapterLike,
+  adapter: GpuAdapterWithDevice,
   request: WebGpuLimitsRequest,
 ): Record<string, number> {
   if (request === 'default' || !adapter.limits) return {};
@@ -91,7 +87,7 @@ export function readLimits(device: { limits: Record<string, number> }): WebGpuLi
  * own error when it refuses.
  */
 export async function requestWebGpuDevice(
-  adapter: GpuAdapterLike,
+  adapter: GpuAdapterWithDevice,
   request: WebGpuLimitsRequest,
 ): Promise<GpuDeviceLike> {
   const requiredFeatures = adapter.features?.has('timestamp-query') ? ['timestamp-query'] : [];

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
+import { ADAMW_UPDATE } from '@gpt2/backends/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ADAMW_UPDATE_KERNEL, AdamW } from './adamw.js';
+import { AdamW } from './adamw.js';
 import { clipCoefficient, globalNorm } from './clip.js';
 
 beforeAll(async () => {
@@ -215,9 +216,9 @@ print(json.dumps({'w': w.detach().flatten().tolist(), 'b': b.detach().tolist(), 
 
 describe('AdamW with a fused kernel', () => {
   it("gives the op chain's numbers bit for bit on wasm, and keeps tensor count flat", async (context) => {
-    await initBackend('wasm', { env: {} });
+    await initBackend('wasm');
     // @gpt2/backends registers it on wasm when its native addon is built.
-    const kernel = tf.getKernel(ADAMW_UPDATE_KERNEL, 'wasm');
+    const kernel = tf.getKernel(ADAMW_UPDATE.name, 'wasm');
     if (!kernel) {
       await initBackend('cpu');
       context.skip('no fused AdamW kernel: the native addon of @gpt2/backends is not built');
@@ -250,11 +251,11 @@ describe('AdamW with a fused kernel', () => {
     };
     try {
       const fused = run();
-      tf.unregisterKernel(ADAMW_UPDATE_KERNEL, 'wasm');
+      tf.unregisterKernel(ADAMW_UPDATE.name, 'wasm');
       const chain = run();
       expect(fused).toEqual(chain);
     } finally {
-      if (!tf.getKernel(ADAMW_UPDATE_KERNEL, 'wasm')) tf.registerKernel(kernel);
+      if (!tf.getKernel(ADAMW_UPDATE.name, 'wasm')) tf.registerKernel(kernel);
       await initBackend('cpu');
     }
   });

@@ -7,11 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../init-backend.js';
+import { createWebgpuBackend } from '../../providers/webgpu.js';
 import { requireSoftwareWebGpu } from '../../testing/require-system.js';
 import type { WebGpuLimitsRequest } from '../../webgpu/device.js';
 import { observeWebGpuDispatches, type WebGpuDispatch } from '../../webgpu/device-errors.js';
 
-const ready = requireSoftwareWebGpu();
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+const ready = requireSoftwareWebGpu({ swiftshaderPath });
 
 function seeded(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
@@ -61,15 +64,15 @@ describe.runIf(ready).each(['default', 'adapter'] as WebGpuLimitsRequest[])(
   'AddN, Concat and Pack past the storage-buffer limit, webgpu limits: %s',
   (limits) => {
     afterAll(async () => {
-      await initBackend('cpu', { env: {} });
+      await initBackend('cpu');
     });
 
     it.each(CASES)('$name matches cpu, within the limit per dispatch', async (c) => {
       if (!expected.has(c.name)) {
-        await initBackend('cpu', { env: {} });
+        await initBackend('cpu');
         expected.set(c.name, await runCase(c));
       }
-      const info = await initBackend('webgpu', { env: {}, webgpuLimits: limits });
+      const info = await initBackend(createWebgpuBackend({ swiftshaderPath, limits }));
       const limit = info.limits!.maxStorageBuffersPerShaderStage;
       if (limits === 'default') expect(limit).toBe(8);
       else expect(limit).toBeGreaterThan(8);
