@@ -288,7 +288,7 @@ describe.runIf(webgpuReady && longTests('100 webgpu training steps with flat mem
     });
 
     it('keeps numTensors and numBytes flat over 100 steps, clipping and evaluation included', {
-      timeout: 300_000,
+      timeout: 900_000,
     }, async () => {
       await initBackend(webgpu());
       // SwiftShader runs every kernel on the CPU: the smallest model that has every op.
