@@ -48,7 +48,11 @@ async function useStock(): Promise<void> {
     limits[name] = adapter.limits[name];
   }
   const device = await adapter.requestDevice({ requiredLimits: limits });
-  tf.registerBackend('webgpu', () => new WebGPUBackend(device, adapter.info), 3);
+  tf.registerBackend(
+    'webgpu',
+    () => new WebGPUBackend(device, (adapter as { info?: GPUAdapterInfo }).info),
+    3,
+  );
   await tf.setBackend('webgpu');
 }
 

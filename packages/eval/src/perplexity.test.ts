@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type BackendProvider, initBackend } from '@gpt2/backends';
-import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { configFromHF, GPT2Model, readSafetensors } from '@gpt2/model';
 import { loadWeightsFromFile } from '@gpt2/model/node';
@@ -20,8 +20,14 @@ beforeAll(async () => {
 const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
 
 /** WebGPU runs on Dawn with SwiftShader in Node, gated on those system packages. */
-const PARITY_BACKENDS: { backend: string; provider: () => 'cpu' | BackendProvider }[] = [
+const PARITY_BACKENDS: {
+  backend: string;
+  provider: () => 'cpu' | 'native' | BackendProvider;
+}[] = [
   { backend: 'cpu', provider: () => 'cpu' },
+  ...((await requireNativeBackend())
+    ? [{ backend: 'native', provider: () => 'native' as const }]
+    : []),
   ...(requireSoftwareWebGpu({ swiftshaderPath })
     ? [{ backend: 'webgpu', provider: () => createWebgpuBackend({ swiftshaderPath }) }]
     : []),

@@ -4,8 +4,9 @@
  * here as in PyTorch, on the cpu backend and on wasm with its stock kernels,
  * with @gpt2/backends' XNNPACK overrides, with the native OpenBLAS kernel
  * (where it is built; otherwise that run repeats the XNNPACK overrides), and
- * on webgpu (Dawn on SwiftShader in Node; gated on those system packages).
- * Reads use `await data()` only: synchronous reads crash under Node's WebGPU.
+ * on the native backend (on 1 thread and on all), and on webgpu (Dawn on
+ * SwiftShader in Node; gated on those system packages). Reads use
+ * `await data()` only: synchronous reads crash under Node's WebGPU.
  *
  * Error measure for tensors: max|ours - torch| / max|torch| over the whole
  * tensor (a relative error scaled by the tensor's largest magnitude, so that
@@ -15,7 +16,8 @@
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import { createCpuBackend } from '@gpt2/backends/cpu';
-import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { createNativeBackend } from '@gpt2/backends/native';
+import { requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -76,6 +78,16 @@ const BACKENDS = [
     provider: () => createWasmBackend({ nativeBlas: false }),
   },
   { label: 'wasm + native BLAS', backend: 'wasm', provider: () => createWasmBackend() },
+  ...((await requireNativeBackend())
+    ? [
+        { label: 'native', backend: 'native', provider: () => createNativeBackend() } as const,
+        {
+          label: 'native, one thread',
+          backend: 'native',
+          provider: () => createNativeBackend({ threads: 1 }),
+        } as const,
+      ]
+    : []),
   ...(requireSoftwareWebGpu({ swiftshaderPath })
     ? [
         {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BackendProvider, initBackend } from '@gpt2/backends';
-import { longTests, requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { longTests, requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import {
@@ -48,9 +48,15 @@ const webgpuReady = requireSoftwareWebGpu({ swiftshaderPath });
 const webgpu = () => createWebgpuBackend({ swiftshaderPath });
 
 /** WebGPU runs on Dawn with SwiftShader here (a CPU Vulkan), gated like every system-dependent test. */
-const PARITY_BACKENDS: { backend: string; provider: () => 'cpu' | 'wasm' | BackendProvider }[] = [
+const PARITY_BACKENDS: {
+  backend: string;
+  provider: () => 'cpu' | 'wasm' | 'native' | BackendProvider;
+}[] = [
   { backend: 'cpu', provider: () => 'cpu' },
   { backend: 'wasm', provider: () => 'wasm' },
+  ...((await requireNativeBackend())
+    ? [{ backend: 'native', provider: () => 'native' as const }]
+    : []),
   ...(webgpuReady ? [{ backend: 'webgpu', provider: webgpu }] : []),
 ];
 

@@ -11,4 +11,9 @@ export {
 } from './kernel-conformance.js';
 export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
 export { registerReferenceKernels } from './reference-kernels.js';
-export { longTests, requireSoftwareWebGpu, systemRequirement } from './require-system.js';
+export {
+  longTests,
+  requireNativeBackend,
+  requireSoftwareWebGpu,
+  systemRequirement,
+} from './require-system.js';

@@ -36,6 +36,28 @@ export function requireSoftwareWebGpu(options: { swiftshaderPath?: string } = {}
 }
 
 /**
+ * The native backend needs the package's addon built against OpenBLAS
+ * (scripts/install-system-deps.sh installs the compiler and OpenBLAS in CI).
+ * Activates it once to find out, then leaves the cpu backend active.
+ */
+export async function requireNativeBackend(): Promise<boolean> {
+  const { initBackend } = await import('../init-backend.js');
+  const { NATIVE_BUILD_HINT } = await import('../providers/native.js');
+  let problem = '';
+  try {
+    await initBackend('native');
+  } catch (error) {
+    problem = String((error as Error).message).split('\n')[0] ?? 'unavailable';
+  }
+  await initBackend('cpu');
+  return systemRequirement(
+    `The native backend${problem ? ` (${problem})` : ''}`,
+    problem === '',
+    NATIVE_BUILD_HINT,
+  );
+}
+
+/**
  * Long checks (minutes on SwiftShader: 100 WebGPU training steps, GPT-2 124M
  * in the browser) run only with `GPT2_LONG_TESTS=1`, which `pnpm test:long`
  * sets; otherwise they are skipped with one line saying how to run them.
@@ -43,6 +65,6 @@ export function requireSoftwareWebGpu(options: { swiftshaderPath?: string } = {}
  */
 export function longTests(what: string): boolean {
   if (process.env.GPT2_LONG_TESTS === '1') return true;
-  console.info(`(skipping the long check "${what}": run it with \`pnpm test:long\`)`);
+  console.warn(`(skipping the long check "${what}": run it with \`pnpm test:long\`)`);
   return false;
 }
