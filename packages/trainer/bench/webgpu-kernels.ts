@@ -129,7 +129,10 @@ async function measure(variant: 'stock' | 'fused'): Promise<VariantResult> {
 }
 
 function gib(bytes: number | undefined): string {
-  return bytes === undefined ? 'n/a' : `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  if (bytes === undefined) return 'n/a';
+  return bytes >= 2 ** 30
+    ? `${(bytes / 2 ** 30).toFixed(2)} GiB`
+    : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 }
 
 if (args.variant === 'stock' || args.variant === 'fused') {
