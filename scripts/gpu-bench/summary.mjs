@@ -42,7 +42,11 @@ const rows = [
 console.log(
   `\nGPU bench, ${torch.size}: GPT-2 ${(torch.parameters / 1e6).toFixed(1)}M, training at ${torch.batch} × ${torch.context} for ${torch.steps} steps (${torch.timedSteps} timed), then ${torch.newTokens} greedy tokens with a KV cache`,
 );
-for (const r of webgpu) console.log(`  webgpu ${r.variant}: ${r.backend}`);
+for (const r of webgpu) {
+  const micro =
+    r.microBatches > 1 ? ` (as ${r.microBatches} micro-batches: the logits exceed a binding)` : '';
+  console.log(`  webgpu ${r.variant}: ${r.backend}${micro}`);
+}
 console.log(
   `  pytorch: torch ${torch.torch} eager on ${torch.device}, float32${torch.sdpa ? ', SDPA attention' : ''}`,
 );

@@ -8,6 +8,8 @@
  *   --size tiny   2 layers, d=64, batch 2 × 64, 4 steps, 8 new tokens (SwiftShader-sized)
  *   --variants fused,stock   which kernels (default: fused)
  *   --allow-software         accept a software adapter (SwiftShader); tiny allows it
+ *   --micro-batches N        at least N micro-batches per step (gradient accumulation; by
+ *                            default as few as keep the logits within one storage binding)
  *
  * Training uses the trainer's step (loss, gradients, global norm, clipped
  * AdamW); steps after the warm-up are timed from the trainer's own step
@@ -54,6 +56,7 @@ const { values: args } = parseArgs({
     size: { type: 'string', default: process.env.GPU_BENCH_SIZE ?? '124m' },
     variants: { type: 'string', default: 'fused' },
     'allow-software': { type: 'boolean', default: false },
+    'micro-batches': { type: 'string' },
   },
 });
 const size = GPU_BENCH_SIZES[args.size as keyof typeof GPU_BENCH_SIZES];
@@ -75,12 +78,29 @@ async function run(variant: string) {
   const config = resolveConfig({ ...size.model, embdPdrop: 0, attnPdrop: 0, residPdrop: 0 });
   const T = config.nPositions;
   const B = size.batch;
+  // The logits of a batch (B × T × V float32: 1.6 GB at 8 × 1024) must fit one storage binding;
+  // where the device's is smaller, the same batch runs as micro-batches (gradient accumulation).
+  const binding = info.limits?.maxStorageBufferBindingSize ?? Number.POSITIVE_INFINITY;
+  let micro = Number(args['micro-batches'] ?? 1);
+  while (micro < B && ((B / micro) * T * config.vocabSize * 4 > binding || B % micro !== 0)) {
+    micro++;
+  }
+  const microBatch = B / micro;
   const model = GPT2Model.create(config, { seed: 1 });
   const parameters = [...model.parameters().values()].reduce((n, v) => n + v.size, 0);
   const ids = Int32Array.from({ length: B * T }, (_, i) => (i * 7919 + 13) % config.vocabSize);
   const targets = Int32Array.from({ length: B * T }, (_, i) => (i * 104729 + 1) % config.vocabSize);
+  let calls = 0;
   const batch: TrainingBatchSource = {
-    next: async () => ({ inputs: ids, targets, batchSize: B, blockSize: T }),
+    next: async () => {
+      const rows = (calls++ % micro) * microBatch * T;
+      return {
+        inputs: ids.subarray(rows, rows + microBatch * T),
+        targets: targets.subarray(rows, rows + microBatch * T),
+        batchSize: microBatch,
+        blockSize: T,
+      };
+    },
     getState: () => ({}),
     setState: () => undefined,
   };
@@ -90,7 +110,12 @@ async function run(variant: string) {
   const trainer = createTrainer({
     model,
     train: batch,
-    config: { maxSteps: size.steps, schedule: { type: 'constant', lr: 3e-4 }, gradClip: 1 },
+    config: {
+      maxSteps: size.steps,
+      schedule: { type: 'constant', lr: 3e-4 },
+      gradClip: 1,
+      gradientAccumulationSteps: micro,
+    },
     onEvent: (event) => {
       if (event.type === 'skip') skipped++;
       if (event.type !== 'step') return;
@@ -133,6 +158,7 @@ async function run(variant: string) {
     kernels: info.kernels,
     size: args.size,
     batch: B,
+    microBatches: micro,
     context: T,
     parameters,
     steps: size.steps,

@@ -10,6 +10,7 @@
  * then the bind group no longer matches) and cached per device by `key`.
  */
 import { env, type TensorInfo, util } from '@tensorflow/tfjs-core';
+import { WebGpuError } from '../../errors/webgpu-error.js';
 import type { GpuBufferLike, GpuDeviceLike, WebGpuBackendInternals } from './internals.js';
 
 /** WebGPU's `GPUBufferUsage` and `GPUShaderStage` bits (fixed by the spec). */
@@ -182,6 +183,7 @@ export function runFusedProgram(
     }
     return outputs;
   }
+  checkFusedLimits(backend, program, [...inputs, ...outputs]);
   const { device } = backend;
   const { pipeline, layout } = pipelineFor(device, program);
   const buffers = [...inputs, ...outputs].map((tensor) => gpuBuffer(backend, tensor));
@@ -234,6 +236,46 @@ export function copyBetween(
   backend.ensureCommandEncoderReady();
   backend.endComputePassEncoder();
   backend.commandEncoder!.copyBufferToBuffer(from, sourceOffset, to, destinationOffset, bytes);
+}
+
+/**
+ * A fused program that would break a device limit throws before dispatch, as
+ * the device watch does for tfjs's programs (webgpu/device-errors.ts): the
+ * kernels keep within 8 storage buffers and split work at the binding size,
+ * so this only fires on a bug.
+ */
+function checkFusedLimits(
+  backend: WebGpuBackendInternals,
+  program: FusedProgram,
+  tensors: readonly TensorInfo[],
+): void {
+  const buffers = storageBufferLimit(backend);
+  if (tensors.length > buffers) {
+    throw new WebGpuError({
+      kind: 'limit',
+      message: `The fused WebGPU program ${program.label} binds ${tensors.length} storage buffers; this device allows ${buffers} per shader stage.`,
+      programs: [program.label],
+      hint: 'this is a bug in @gpt2/backends: report it; createWebgpuBackend({ fusedKernels: false }) avoids it.',
+      limit: 'maxStorageBuffersPerShaderStage',
+      required: tensors.length,
+      available: buffers,
+    });
+  }
+  const bytes = bindingByteLimit(backend);
+  for (const tensor of tensors) {
+    const size = util.sizeFromShape(tensor.shape) * 4;
+    if (size > bytes) {
+      throw new WebGpuError({
+        kind: 'limit',
+        message: `The fused WebGPU program ${program.label} binds a tensor of ${size} bytes (shape [${tensor.shape.join(', ')}]); this device allows ${bytes} bytes per binding.`,
+        programs: [program.label],
+        hint: 'use a smaller batch, or createWebgpuBackend({ limits: "adapter" }) where the adapter offers more.',
+        limit: 'maxStorageBufferBindingSize',
+        required: size,
+        available: bytes,
+      });
+    }
+  }
 }
 
 /** Storage buffers a device allows per shader stage (8 unless it was requested with more). */
