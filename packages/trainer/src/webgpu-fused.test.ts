@@ -1,12 +1,15 @@
 /**
  * The model trains through @gpt2/backends' fused WGSL kernels on webgpu (Dawn
  * on SwiftShader in Node), against the PyTorch fixtures at the tolerances of
- * the cpu and wasm parity tests: logits, loss and every gradient in the
- * default suite; with `pnpm test:long` (SwiftShader takes seconds a step) also
- * the first 5 of the fixture's 10 clipped AdamW steps, with every contract the
- * backend claims running on its kernel (none falls back to its op chain) and
- * nothing leaking, and a dry run (`skipDispatches`, as `bench:webgpu` uses at
- * 124M) that records the same commands as the computed step.
+ * the cpu and wasm parity tests, with `pnpm test:long` (SwiftShader takes
+ * seconds a step): logits, loss and every gradient; the first 5 of the
+ * fixture's 10 clipped AdamW steps, with every contract the backend claims
+ * running on its kernel (none falls back to its op chain) and nothing leaking;
+ * and a dry run (`skipDispatches`, as `bench:webgpu` uses at 124M) that
+ * records the same commands as the computed step. The default suite checks the
+ * registration here, and the fused kernels' parity through the webgpu rows of
+ * @gpt2/model's parity.test.ts and this package's gpt2.test.ts (webgpu runs
+ * them by default).
  *
  * The global norm is summed with AddN over at most 7 tensors at a time: tfjs's
  * AddN over more breaks WebGPU's binding limit (issue 17; the chunked AddN of
@@ -24,7 +27,7 @@ import {
   kernelDispatchCounts,
   resetKernelDispatchCounts,
 } from '@gpt2/backends/kernels';
-import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { longTests, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { configFromHF, GPT2Model, loadWeights, readSafetensors } from '@gpt2/model';
 import * as tf from '@tensorflow/tfjs-core';
@@ -35,11 +38,7 @@ import { clipCoefficient } from './optimizer/clip.js';
 // Tests read the environment; the library takes options.
 const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
 const ready = requireSoftwareWebGpu({ swiftshaderPath });
-/** Minutes on SwiftShader: `pnpm test:long` (GPT2_LONG_TESTS=1). */
-const long = process.env.GPT2_LONG_TESTS === '1';
-if (ready && !long) {
-  console.warn('(skipping the long fused-kernel checks: run them with `pnpm test:long`)');
-}
+const long = ready && longTests('training on the fused WGSL kernels against PyTorch');
 const fixtures = fileURLToPath(new URL('../../model/src/__fixtures__/', import.meta.url));
 
 /** The cpu/wasm parity tolerances (packages/model/src/parity.test.ts, gpt2.test.ts). */
@@ -104,7 +103,7 @@ describe.runIf(ready)('training on the fused WGSL kernels (webgpu, SwiftShader)'
     );
   });
 
-  it(
+  it.runIf(long)(
     'logits, loss and every gradient match PyTorch',
     async () => {
       const logits = model.forward(ids);
