@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { type BackendProvider, initBackend } from '@gpt2/backends';
-import { requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { longTests, requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { configFromHF, GPT2Model, readSafetensors } from '@gpt2/model';
 import { loadWeightsFromFile } from '@gpt2/model/node';
@@ -28,7 +28,9 @@ const PARITY_BACKENDS: {
   ...((await requireNativeBackend())
     ? [{ backend: 'native', provider: () => 'native' as const }]
     : []),
-  ...(requireSoftwareWebGpu({ swiftshaderPath })
+  // Minutes on SwiftShader: a long check (the browser suite runs it in Chromium by default).
+  ...(requireSoftwareWebGpu({ swiftshaderPath }) &&
+  longTests('strided perplexity on webgpu in Node')
     ? [{ backend: 'webgpu', provider: () => createWebgpuBackend({ swiftshaderPath }) }]
     : []),
 ];

@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import { createCpuBackend } from '@gpt2/backends/cpu';
 import { createNativeBackend } from '@gpt2/backends/native';
-import { requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { longTests, requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -88,7 +88,8 @@ const BACKENDS = [
         } as const,
       ]
     : []),
-  ...(requireSoftwareWebGpu({ swiftshaderPath })
+  // Minutes on SwiftShader: a long check (the browser suite runs it in Chromium by default).
+  ...(requireSoftwareWebGpu({ swiftshaderPath }) && longTests('PyTorch parity on webgpu in Node')
     ? [
         {
           label: 'webgpu (Dawn, SwiftShader)',

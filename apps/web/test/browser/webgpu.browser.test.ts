@@ -116,7 +116,9 @@ describe.skipIf(!availability.ok)('webgpu in Chromium (SwiftShader)', () => {
         throw new Error(`No ${what} at ${file}: run \`${build}\` (test:browser does).`);
     }
     await mkdir(resultsDir, { recursive: true });
-    // The config alone is enough to be refused; the weights (250 MB) only for the long check.
+    // To be refused, the config and the weights' header are enough (the bundle reader
+    // reads the header's metadata, the refusal comes before any tensor is fetched);
+    // the real weights (250 MB) only for the long check.
     checkpointDir = await mkdtemp(join(tmpdir(), 'gpt2-web-124m-'));
     await writeFile(join(checkpointDir, 'config.json'), JSON.stringify(configToHF(GPT2_124M)));
     if (generate124M) {
@@ -124,6 +126,11 @@ describe.skipIf(!availability.ok)('webgpu in Chromium (SwiftShader)', () => {
       await writeFile(join(checkpointDir, 'model.safetensors'), randomGpt2Checkpoint());
       measured.push(
         `124M checkpoint written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+      );
+    } else {
+      await writeFile(
+        join(checkpointDir, 'model.safetensors'),
+        writeSafetensors([], { metadata: { format: 'pt' } }),
       );
     }
     server = await startStaticServer(distDir, {
