@@ -7,9 +7,8 @@
  * running on its kernel (none falls back to its op chain) and nothing leaking;
  * and a dry run (`skipDispatches`, as `bench:webgpu` uses at 124M) that
  * records the same commands as the computed step. The default suite checks the
- * registration here, and the fused kernels' parity through the webgpu rows of
- * @gpt2/model's parity.test.ts and this package's gpt2.test.ts (webgpu runs
- * them by default).
+ * registration here; the kernels' conformance (@gpt2/backends) and, in
+ * Chromium, the full-step parity page run on them by default.
  *
  * The global norm is summed with AddN over at most 7 tensors at a time: tfjs's
  * AddN over more breaks WebGPU's binding limit (issue 17; the chunked AddN of
