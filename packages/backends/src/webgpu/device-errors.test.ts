@@ -66,7 +66,12 @@ describe.runIf(ready)('WebGPU errors surface (Dawn on SwiftShader)', () => {
     let info: BackendInfo;
     beforeAll(async () => {
       info = await initBackend(
-        createWebgpuBackend({ swiftshaderPath, limits: 'default', kernelOverrides: false }),
+        createWebgpuBackend({
+          swiftshaderPath,
+          limits: 'default',
+          kernelOverrides: false,
+          fusedKernels: false,
+        }),
       );
     });
 
