@@ -30,12 +30,35 @@ interface ForwardContext {
   /** Additive causal mask [T, Tk] (0 or -1e9), absent when T = 1. */
   mask: tf.Tensor2D | undefined;
   cache: KVCache | undefined;
+  /** Side branches (LoRA adapters) by layer name, e.g. `h.0.attn.c_attn`. */
+  branches: ReadonlyMap<string, LinearBranch>;
 }
 
-/** x @ W + b for x [N, in], W [in, out] (HF Conv1D). */
-function linear(x: tf.Tensor2D, weight: tf.Variable, bias: tf.Variable | undefined): tf.Tensor2D {
-  const y = tf.matMul(x, weight as tf.Tensor2D) as tf.Tensor2D; // [N, out]
-  return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
+/**
+ * A side branch on one of the model's Conv1D layers: its output is added to
+ * the layer's x·W + b. This is how LoRA adapters plug in (see `addLora`);
+ * attach one with {@link GPT2Model.setLinearBranch}.
+ */
+export interface LinearBranch {
+  /**
+   * The branch's output [N, out] for the layer's input `x` [N, in]. Called
+   * inside the model's `tf.tidy`. `dropout` is the model's own (identity
+   * unless training; seeded, so resumed runs draw the same masks).
+   */
+  forward(x: tf.Tensor2D, dropout: <T extends tf.Tensor>(x: T, rate: number) => T): tf.Tensor2D;
+}
+
+/** x @ W + b (+ a side branch) for x [N, in], W [in, out] (HF Conv1D). */
+function linear(
+  x: tf.Tensor2D,
+  weight: tf.Variable,
+  bias: tf.Variable | undefined,
+  branch: LinearBranch | undefined,
+  context: ForwardContext,
+): tf.Tensor2D {
+  let y = tf.matMul(x, weight as tf.Tensor2D) as tf.Tensor2D; // [N, out]
+  if (bias) y = tf.add(y, bias) as tf.Tensor2D; // [N, out]
+  return branch ? (tf.add(y, branch.forward(x, context.dropout)) as tf.Tensor2D) : y; // [N, out]
 }
 
 class LayerNorm {
@@ -63,7 +86,7 @@ class CausalSelfAttention {
 
   constructor(
     param: ParameterFactory,
-    prefix: string,
+    private readonly prefix: string,
     private readonly config: GPT2Config,
     private readonly layer: number,
   ) {
@@ -81,7 +104,13 @@ class CausalSelfAttention {
     const [B, T, C] = x.shape;
     const nh = this.config.nHead;
     const hd = C / nh;
-    const qkv = linear(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.cAttnWeight, this.cAttnBias); // [B*T, 3C]
+    const qkv = linear(
+      tf.reshape(x, [B * T, C]) as tf.Tensor2D,
+      this.cAttnWeight,
+      this.cAttnBias,
+      context.branches.get(`${this.prefix}.c_attn`),
+      context,
+    ); // [B*T, 3C]
     const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [B*T, C] each
     const heads = (t: tf.Tensor2D) =>
       tf.transpose(tf.reshape(t, [B, T, nh, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hd]
@@ -97,7 +126,13 @@ class CausalSelfAttention {
     att = context.dropout(tf.softmax(att), this.config.attnPdrop); // [B, nh, T, Tk]
     const y = tf.matMul(att, values); // [B, nh, T, hd]
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // [B*T, C]
-    const out = linear(merged, this.cProjWeight, this.cProjBias); // [B*T, C]
+    const out = linear(
+      merged,
+      this.cProjWeight,
+      this.cProjBias,
+      context.branches.get(`${this.prefix}.c_proj`),
+      context,
+    ); // [B*T, C]
     return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
   }
 }
@@ -110,7 +145,7 @@ class MLP {
 
   constructor(
     param: ParameterFactory,
-    prefix: string,
+    private readonly prefix: string,
     private readonly config: GPT2Config,
   ) {
     const C = config.nEmbd;
@@ -123,8 +158,23 @@ class MLP {
 
   forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
     const [B, T, C] = x.shape;
-    const h = gelu(linear(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.cFcWeight, this.cFcBias)); // [B*T, 4C]
-    const out = linear(h, this.cProjWeight, this.cProjBias); // [B*T, C]
+    const { branches } = context;
+    const h = gelu(
+      linear(
+        tf.reshape(x, [B * T, C]) as tf.Tensor2D,
+        this.cFcWeight,
+        this.cFcBias,
+        branches.get(`${this.prefix}.c_fc`),
+        context,
+      ),
+    ); // [B*T, 4C]
+    const out = linear(
+      h,
+      this.cProjWeight,
+      this.cProjBias,
+      branches.get(`${this.prefix}.c_proj`),
+      context,
+    ); // [B*T, C]
     return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
   }
 }
@@ -208,6 +258,7 @@ export class GPT2Model {
   readonly #blocks: Block[] = [];
   readonly #lnF: LayerNorm;
   readonly #lmHead: tf.Variable | undefined;
+  readonly #branches = new Map<string, LinearBranch>();
   readonly #seed: number;
   #dropoutCalls = 0;
   #sinusoid: tf.Tensor2D | undefined;
@@ -272,6 +323,52 @@ export class GPT2Model {
     return new Map(this.#parameters);
   }
 
+  /**
+   * Names of the Conv1D layers a {@link LinearBranch} can attach to, in
+   * parameter order: `h.{i}.attn.c_attn` [C → 3C], `h.{i}.attn.c_proj`
+   * [C → C], `h.{i}.mlp.c_fc` [C → 4C], `h.{i}.mlp.c_proj` [4C → C]. Each
+   * layer's weight is `parameters().get(name + '.weight')`, [in, out].
+   */
+  linearLayerNames(): string[] {
+    const names: string[] = [];
+    for (let i = 0; i < this.config.nLayer; i++) {
+      names.push(
+        `h.${i}.attn.c_attn`,
+        `h.${i}.attn.c_proj`,
+        `h.${i}.mlp.c_fc`,
+        `h.${i}.mlp.c_proj`,
+      );
+    }
+    return names;
+  }
+
+  /**
+   * Attach `branch` to the Conv1D layer `layer` (one of
+   * {@link linearLayerNames}), or detach with `undefined`. Every forward pass
+   * then adds the branch's output to the layer's. One branch per layer: an
+   * adapter must be detached before another is attached.
+   *
+   * @throws RangeError for an unknown layer, or a layer that already has a branch.
+   */
+  setLinearBranch(layer: string, branch: LinearBranch | undefined): void {
+    this.#assertLive();
+    if (!this.linearLayerNames().includes(layer)) {
+      throw new RangeError(
+        `setLinearBranch: '${layer}' is not a Conv1D layer of this model (h.{i}.attn.c_attn, h.{i}.attn.c_proj, h.{i}.mlp.c_fc or h.{i}.mlp.c_proj, i < ${this.config.nLayer}).`,
+      );
+    }
+    if (branch === undefined) {
+      this.#branches.delete(layer);
+      return;
+    }
+    if (this.#branches.has(layer)) {
+      throw new RangeError(
+        `setLinearBranch: layer '${layer}' already has a branch (another adapter is attached); remove it first.`,
+      );
+    }
+    this.#branches.set(layer, branch);
+  }
+
   /** A KV cache for incremental decoding of `batchSize` sequences. */
   createKVCache(batchSize: number): KVCache {
     return new KVCache({
@@ -306,6 +403,7 @@ export class GPT2Model {
         dropout: (x, rate) => (training && rate > 0 ? this.#dropout(x, rate) : x),
         mask: T > 1 ? tf.slice(this.#mask(), [start, 0], [T, start + T]) : undefined, // [T, Tk]
         cache,
+        branches: this.#branches,
       };
       const tok = tf.reshape(tf.gather(this.#wte, tf.reshape(idx, [B * T])), [B, T, C]); // [B, T, C]
       const pos = tf.slice(this.#positions(), [start, 0], [T, C]); // [T, C]
@@ -339,6 +437,7 @@ export class GPT2Model {
     if (this.#disposed) return;
     for (const variable of this.#parameters.values()) variable.dispose();
     this.#parameters.clear();
+    this.#branches.clear();
     this.#sinusoid?.dispose();
     this.#causalMask?.dispose();
     this.#disposed = true;
