@@ -13,6 +13,7 @@ export {
   planLoraLayers,
   resolveLoraConfig,
 } from './lora-config.js';
+export { type LoraFootprint, loraFootprint } from './lora-footprint.js';
 export {
   type AddLoraOptions,
   addLora,

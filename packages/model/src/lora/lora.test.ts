@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
 import { GPT2Model } from '../model.js';
 import { planLoraLayers, resolveLoraConfig } from './lora-config.js';
+import { loraFootprint } from './lora-footprint.js';
 import { addLora, mergeLora, unmergeLora } from './lora-model.js';
 
 const config = resolveConfig({
@@ -266,4 +267,66 @@ describe('LoraModel', () => {
     second.dispose();
     model.dispose();
   });
+});
+
+describe('loraFootprint', () => {
+  /**
+   * Bytes of distinct data buffers. tf.memory().numBytes counts every tensor,
+   * also the many that share a buffer (reshapes, the tape's saved clones), so
+   * this follows the engine's buffer bookkeeping instead (test-only internals:
+   * a buffer appears in trackTensor and goes in removeDataId).
+   */
+  const live = new Map<object, number>();
+  beforeAll(() => {
+    type Engine = {
+      trackTensor(a: tf.Tensor, backend: unknown): void;
+      removeDataId(dataId: object, backend: unknown): void;
+    };
+    const engine = tf.engine() as unknown as Engine;
+    const track = engine.trackTensor.bind(engine);
+    const remove = engine.removeDataId.bind(engine);
+    engine.trackTensor = (a, backend) => {
+      if (!live.has(a.dataId)) live.set(a.dataId, a.size * 4);
+      track(a, backend);
+    };
+    engine.removeDataId = (dataId, backend) => {
+      live.delete(dataId);
+      remove(dataId, backend);
+    };
+  });
+  const bufferBytes = () => [...live.values()].reduce((sum, bytes) => sum + bytes, 0);
+
+  /** Bytes alive at the end of a recorded forward pass: tfjs's peak for a training step's forward. */
+  function forwardBytes(model: { loss: GPT2Model['loss'] }, variables: tf.Variable[]): number {
+    let bytes = 0;
+    const before = bufferBytes();
+    const { value, grads } = tf.variableGrads(() => {
+      const loss = model.loss(ids, targets, { training: true });
+      bytes = bufferBytes() - before;
+      return loss;
+    }, variables);
+    tf.dispose([value, ...Object.values(grads)]);
+    return bytes;
+  }
+
+  it.each([0, 0.1])(
+    'predicts the extra activation memory (dropout %s) and the adapter sizes',
+    (dropout) => {
+      const model = GPT2Model.create(config, { seed: 10 });
+      tf.dispose(model.forward(ids)); // the cached causal mask
+      const base = forwardBytes(model, [...model.parameters().values()]);
+      const options = { r: 4, alpha: 8, dropout, targets: ['c_attn', 'c_proj'] };
+      const lora = addLora(model, options);
+      const adapted = forwardBytes(lora, [...lora.parameters().values()]);
+      const footprint = loraFootprint(config, options);
+      expect(footprint.trainableParameters).toBe(lora.trainableParameterCount());
+      expect(footprint.layers).toBe(6);
+      expect(footprint.trainingStateBytes).toBe(3 * footprint.adapterBytes);
+      const measured = adapted - base;
+      const predicted = footprint.activationBytesPerToken * ids.length * ids[0]!.length;
+      expect(Math.abs(measured - predicted) / predicted).toBeLessThan(0.02);
+      lora.dispose();
+      model.dispose();
+    },
+  );
 });
