@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { GPT2Model } from '@gpt2/model';
-import { loadModelFolder } from '@gpt2/model/node';
+import { ADAPTER_CONFIG_FILE, type GPT2Model, type LoraModel } from '@gpt2/model';
+import { loadLoraAdapterFolder, loadModelFolder } from '@gpt2/model/node';
 import { gpt2Tokenizer, type Tokenizer, tokenizerFromJSON } from '@gpt2/tokenizer';
 import { CHECKPOINT_FILES, latestCheckpoint } from '@gpt2/trainer';
 import { createNodeCheckpointStore } from '@gpt2/trainer/node';
@@ -66,6 +66,36 @@ export async function resolveCheckpointFolder(
 }
 
 /**
+ * The LoRA adapter folder an `--adapter` argument names: a PEFT adapter
+ * folder (`adapter_config.json` + `adapter_model.safetensors`, ours or
+ * Python's), or a LoRA run or checkpoints folder (its best checkpoint, else
+ * its latest).
+ */
+export async function resolveAdapterFolder(context: CliContext, argument: string): Promise<string> {
+  const path = resolvePath(context, argument);
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isDirectory()) {
+    throw new UserError(
+      `Adapter '${argument}' is not a folder: give a PEFT adapter folder (adapter_config.json + adapter_model.safetensors) or a LoRA run folder.`,
+    );
+  }
+  if (await exists(join(path, ADAPTER_CONFIG_FILE))) return path;
+  const storeDir = (await exists(join(path, RUN_FILES.checkpoints)))
+    ? join(path, RUN_FILES.checkpoints)
+    : path;
+  const store = createNodeCheckpointStore({ dir: storeDir });
+  const names = await store.list().catch((): string[] => []);
+  const name = names.includes('best')
+    ? 'best'
+    : await latestCheckpoint(store).catch(() => undefined);
+  if (name && (await exists(join(store.locate(name), ADAPTER_CONFIG_FILE))))
+    return store.locate(name);
+  throw new UserError(
+    `'${argument}' holds no LoRA adapter: expected adapter_config.json + adapter_model.safetensors, or a run folder of \`gpt2 train --lora.r N\`.`,
+  );
+}
+
+/**
  * The tokenizer that goes with a model folder: `--tokenizer` when given; else
  * a tokenizer.json in the folder or its run folder; else the one recorded in
  * trainer_state.json; else GPT-2's when the vocabulary is GPT-2's.
@@ -111,23 +141,37 @@ export async function tokenizerForModel(
 
 /** A model and its tokenizer, loaded from a CHECKPOINT argument. */
 export interface LoadedModel {
+  /** The model, with the adapter attached when one was asked for (its forward includes it). */
   model: GPT2Model;
   tokenizer: Tokenizer;
   /** The model folder actually read. */
   folder: string;
+  /** The LoRA adapter applied with `--adapter`, if any. */
+  lora: LoraModel | undefined;
+  /** Free the adapter and the model. */
+  dispose(): void;
 }
 
-/** Load the model (weights checked by @gpt2/model) and its tokenizer from a CHECKPOINT argument. */
+/**
+ * Load the model (weights checked by @gpt2/model) and its tokenizer from a
+ * CHECKPOINT argument, and apply a LoRA adapter folder when `adapter` is given
+ * (one line on stderr says which).
+ */
 export async function loadModel(
   context: CliContext,
   argument: string,
-  options: { tokenizer?: string | undefined } = {},
+  options: { tokenizer?: string | undefined; adapter?: string | undefined } = {},
 ): Promise<LoadedModel> {
+  const adapterFolder =
+    options.adapter === undefined
+      ? undefined
+      : await resolveAdapterFolder(context, options.adapter);
   const folder = await resolveCheckpointFolder(context, argument);
   if (!(await exists(join(folder, 'config.json')))) {
     throw new UserError(`'${folder}' has model.safetensors but no config.json.`);
   }
   const model = await loadModelFolder(folder);
+  let lora: LoraModel | undefined;
   try {
     const tokenizer = await tokenizerForModel(
       context,
@@ -135,9 +179,31 @@ export async function loadModel(
       model.config.vocabSize,
       options.tokenizer,
     );
-    return { model, tokenizer, folder };
+    if (adapterFolder !== undefined) {
+      lora = await loadLoraAdapterFolder(model, adapterFolder);
+      context.stderr.write(`adapter: ${adapterFolder} (${describeLora(lora)})\n`);
+    }
+    const loaded = lora;
+    return {
+      model,
+      tokenizer,
+      folder,
+      lora,
+      dispose: () => {
+        loaded?.dispose();
+        model.dispose();
+      },
+    };
   } catch (error) {
+    lora?.dispose();
     model.dispose();
     throw error;
   }
+}
+
+/** `LoRA r=8, alpha 16, 36 layers (c_attn, c_proj), 811,008 parameters`. */
+export function describeLora(lora: LoraModel): string {
+  const { r, alpha, targets } = lora.loraConfig;
+  const names = typeof targets === 'string' ? targets : targets.join(', ');
+  return `LoRA r=${r}, alpha ${alpha}, ${lora.layers.length} layers (${names}), ${lora.trainableParameterCount().toLocaleString('en-US')} parameters`;
 }

@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mergeLora } from '@gpt2/model';
 import { saveModelFolder } from '@gpt2/model/node';
 import { CHECKPOINT_FILES } from '@gpt2/trainer';
 import { selectBackend } from '../backend.js';
@@ -24,6 +25,14 @@ export async function runConvert(
   context: CliContext,
 ): Promise<void> {
   if (values.out === undefined) throw new UserError('--out DIR is required.');
+  if (values.merge && values.adapter === undefined) {
+    throw new UserError('--merge needs --adapter DIR: the LoRA adapter to fold into the weights.');
+  }
+  if (values.adapter !== undefined && !values.merge) {
+    throw new UserError(
+      'convert applies an adapter only to merge it: add --merge (sample and eval take --adapter as it is).',
+    );
+  }
   const folder = await resolveCheckpointFolder(context, positionals[0]!);
   const isOurs =
     (await exists(join(folder, CHECKPOINT_FILES.state))) ||
@@ -36,15 +45,21 @@ export async function runConvert(
   // Loading checks every tensor's name, shape and dtype; saving writes the HF
   // layout. Both formats share it, so the two directions differ only in the
   // files written beside the weights.
-  const { model, tokenizer } = await loadModel(context, folder, { tokenizer: values.tokenizer });
+  const loaded = await loadModel(context, folder, {
+    tokenizer: values.tokenizer,
+    adapter: values.adapter,
+  });
+  const { model, tokenizer, lora } = loaded;
   try {
+    // A final merge (PEFT's merge_and_unload): no copy of the original weights is kept.
+    if (lora) mergeLora(lora, { keepOriginals: false });
     await saveModelFolder(model, out);
     if (to === 'ours') await saveTokenizer(join(out, MODEL_TOKENIZER_FILE), tokenizer);
   } finally {
-    model.dispose();
+    loaded.dispose();
   }
   context.stderr.write(
-    `converted ${folder} (${isOurs ? 'ours' : 'hf'}) → ${out} (${to}); tokenizer ${tokenizer.name}${to === 'hf' && tokenizer.name !== 'gpt2' ? " (not written: HF folders hold only GPT-2's tokenizer; keep your tokenizer.json)" : ''}\n`,
+    `converted ${folder} (${isOurs ? 'ours' : 'hf'})${lora ? ' with the LoRA adapter merged' : ''} → ${out} (${to}); tokenizer ${tokenizer.name}${to === 'hf' && tokenizer.name !== 'gpt2' ? " (not written: HF folders hold only GPT-2's tokenizer; keep your tokenizer.json)" : ''}\n`,
   );
   context.stdout.write(`${out}\n`);
 }

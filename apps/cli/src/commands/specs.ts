@@ -237,6 +237,13 @@ const checkpointPositional = {
   description: 'a checkpoint folder, a run folder (its best checkpoint) or an HF GPT-2 folder',
 } as const;
 
+const adapterOption = {
+  type: 'string',
+  valueName: 'DIR',
+  description:
+    'apply a LoRA adapter: a PEFT folder (adapter_config.json + adapter_model.safetensors) or a LoRA run folder',
+} as const satisfies OptionSpec;
+
 const modelTokenizerOption = {
   type: 'string',
   valueName: 'gpt2|FILE',
@@ -290,12 +297,14 @@ export const sampleSpec = {
     'num-beams': { type: 'integer', min: 1, description: 'beam search width (deterministic)' },
     echo: { type: 'boolean', description: 'print the prompt before the generated text' },
     json: { type: 'boolean', description: 'print one JSON object per sample instead of streaming' },
+    adapter: adapterOption,
     tokenizer: modelTokenizerOption,
     backend: backendOption,
   },
   examples: [
     'gpt2 sample .runs/quickstart --prompt "The jury said" -n 100 --temperature 0.8 --top-k 40',
     'echo "Once upon a time" | gpt2 sample ./gpt2-hf --seed 1',
+    'gpt2 sample ./gpt2-hf --adapter .runs/lora --prompt "The jury said"',
   ],
 } as const satisfies CommandSpec;
 
@@ -354,12 +363,14 @@ export const evalSpec = {
     },
     'batch-size': { type: 'integer', min: 1, description: 'windows or examples per forward pass' },
     json: { type: 'boolean', description: 'print JSON instead of a table' },
+    adapter: adapterOption,
     tokenizer: modelTokenizerOption,
     backend: backendOption,
   },
   examples: [
     'gpt2 eval .runs/quickstart --shards .runs/quickstart/shards',
     'gpt2 eval ./gpt2-hf --lambada lambada_test.jsonl --limit 500 --json',
+    'gpt2 eval ./gpt2-hf --adapter .runs/lora --shards shards',
   ],
 } as const satisfies CommandSpec;
 
@@ -367,7 +378,7 @@ export const convertSpec = {
   name: 'convert',
   summary: 'convert between our checkpoints and Hugging Face GPT-2 folders, both ways',
   description:
-    "ours → hf writes model.safetensors + config.json that transformers' GPT2LMHeadModel.from_pretrained loads (optimizer state is dropped). hf → ours writes a model folder that sample, eval and train --init-from read, with our tokenizer file beside it. The direction is detected from SOURCE unless --to is given.",
+    "ours → hf writes model.safetensors + config.json that transformers' GPT2LMHeadModel.from_pretrained loads (optimizer state is dropped). hf → ours writes a model folder that sample, eval and train --init-from read, with our tokenizer file beside it. The direction is detected from SOURCE unless --to is given. With --adapter DIR --merge, the LoRA adapter is folded into the weights first (PEFT's merge_and_unload), so the output is a plain GPT-2 folder.",
   positionals: [
     { name: 'SOURCE', description: 'our checkpoint or run folder, or an HF GPT-2 folder' },
   ],
@@ -378,12 +389,18 @@ export const convertSpec = {
       choices: ['hf', 'ours'],
       description: 'target format (default: the other one)',
     },
+    adapter: adapterOption,
+    merge: {
+      type: 'boolean',
+      description: 'fold the --adapter into the weights and write the merged model',
+    },
     tokenizer: modelTokenizerOption,
     backend: backendOption,
   },
   examples: [
     'gpt2 convert .runs/quickstart --out gpt2-quickstart-hf',
     'gpt2 convert ./gpt2-hf --to ours --out ./gpt2-ours',
+    'gpt2 convert ./gpt2-hf --adapter .runs/lora --merge --out ./gpt2-merged',
   ],
 } as const satisfies CommandSpec;
 
