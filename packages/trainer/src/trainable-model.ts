@@ -28,6 +28,12 @@ export interface TrainableModel {
   getRandomState?(): unknown;
   /** Restore {@link getRandomState}'s value. */
   setRandomState?(state: unknown): void;
+  /**
+   * Model FLOPs per token, for model FLOP utilisation, when the GPT-2 count
+   * from `config` does not apply (a LoRA model computes no weight gradients
+   * for its frozen weights). Default: `flopsPerToken(config)`.
+   */
+  flopsPerToken?(options: { training: boolean }): number;
 }
 
 /** Turns a model's weights into checkpoint bytes and back. */

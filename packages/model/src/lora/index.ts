@@ -13,7 +13,7 @@ export {
   planLoraLayers,
   resolveLoraConfig,
 } from './lora-config.js';
-export { type LoraFootprint, loraFootprint } from './lora-footprint.js';
+export { type LoraFootprint, loraFlopsPerToken, loraFootprint } from './lora-footprint.js';
 export {
   type AddLoraOptions,
   addLora,

@@ -4,6 +4,7 @@
  * and the extra activations the branches keep for the backward pass).
  */
 import type { GPT2Config } from '../config.js';
+import { DEFAULT_FLOPS_TRAINING, type FlopsPerTokenOptions, flopsPerToken } from '../count.js';
 import { type LoraOptions, planLoraLayers, resolveLoraConfig } from './lora-config.js';
 
 /** LoRA's share of a training step's memory, float32. */
@@ -45,4 +46,26 @@ export function loraFootprint(model: GPT2Config, options: LoraOptions = {}): Lor
     trainingStateBytes: 3 * 4 * trainableParameters,
     activationBytesPerToken: 4 * floatsPerToken,
   };
+}
+
+/**
+ * Model FLOPs per token with LoRA adapters (unmerged), for model FLOP
+ * utilisation, on the terms of `flopsPerToken`. Training: the frozen weights
+ * cost 2 FLOPs per token forward and 2 backward (the input gradient; no
+ * weight gradient is computed), the adapters the usual 6, attention its
+ * 12·L·C·T. So about 4N instead of 6N: quoting MFU with 6N would overstate
+ * the work done by half. Inference: 2N + 2·N_adapters + 4·L·C·T.
+ */
+export function loraFlopsPerToken(
+  model: GPT2Config,
+  options: LoraOptions = {},
+  flops: FlopsPerTokenOptions = {},
+): number {
+  const training = flops.training ?? DEFAULT_FLOPS_TRAINING;
+  const T = flops.sequenceLength ?? model.nPositions;
+  const { nEmbd: C, nLayer: L } = model;
+  // flopsPerToken's forward count, 2N + 4·L·C·T, gives N without repeating its rules.
+  const N = (flopsPerToken(model, { training: false, sequenceLength: T }) - 4 * L * C * T) / 2;
+  const adapters = loraFootprint(model, options).trainableParameters;
+  return training ? 4 * N + 6 * adapters + 12 * L * C * T : 2 * N + 2 * adapters + 4 * L * C * T;
 }

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from '../config.js';
+import type { FlopsPerTokenOptions } from '../count.js';
 import type { TokenIds } from '../inputs.js';
 import type { KVCache } from '../kv-cache.js';
 import {
@@ -29,6 +30,7 @@ import {
   planLoraLayers,
   resolveLoraConfig,
 } from './lora-config.js';
+import { loraFlopsPerToken } from './lora-footprint.js';
 
 /** Options for {@link addLora}. */
 export interface AddLoraOptions extends LoraOptions {
@@ -165,6 +167,16 @@ export class LoraModel {
     return this.layers.reduce(
       (sum, plan) => sum + plan.r * (plan.inFeatures + plan.outFeatures),
       0,
+    );
+  }
+
+  /** Model FLOPs per token with the adapters: see `loraFlopsPerToken` (the trainer's MFU uses it). */
+  flopsPerToken(options: FlopsPerTokenOptions = {}): number {
+    const { layers, ...config } = this.loraConfig;
+    return loraFlopsPerToken(
+      this.base.config,
+      { ...config, ...(layers ? { layers } : {}) },
+      options,
     );
   }
 

@@ -2,9 +2,10 @@ import { initBackend } from '@gpt2/backends';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
+import { flopsPerToken } from '../count.js';
 import { GPT2Model } from '../model.js';
 import { planLoraLayers, resolveLoraConfig } from './lora-config.js';
-import { loraFootprint } from './lora-footprint.js';
+import { loraFlopsPerToken, loraFootprint } from './lora-footprint.js';
 import { addLora, mergeLora, unmergeLora } from './lora-model.js';
 
 const config = resolveConfig({
@@ -329,4 +330,26 @@ describe('loraFootprint', () => {
       model.dispose();
     },
   );
+});
+
+describe('loraFlopsPerToken', () => {
+  it('counts the frozen weights at 4 FLOPs per token and the adapters at 6 when training', () => {
+    const options = { r: 4, targets: ['c_attn'] };
+    const T = 16;
+    const full = flopsPerToken(config, { sequenceLength: T });
+    const attention = 12 * config.nLayer * config.nEmbd * T;
+    const N = (full - attention) / 6;
+    const adapters = loraFootprint(config, options).trainableParameters;
+    expect(loraFlopsPerToken(config, options, { sequenceLength: T })).toBe(
+      4 * N + 6 * adapters + attention,
+    );
+    expect(loraFlopsPerToken(config, options, { sequenceLength: T, training: false })).toBe(
+      flopsPerToken(config, { sequenceLength: T, training: false }) + 2 * adapters,
+    );
+    const model = GPT2Model.create(config);
+    const lora = addLora(model, options);
+    expect(lora.flopsPerToken({ sequenceLength: T })).toBe(4 * N + 6 * adapters + attention);
+    lora.dispose();
+    model.dispose();
+  });
 });
