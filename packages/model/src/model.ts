@@ -432,6 +432,11 @@ export class GPT2Model {
     );
   }
 
+  /** True after {@link dispose}. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
   /** Release every parameter and cached constant. */
   dispose(): void {
     if (this.#disposed) return;

@@ -29,6 +29,7 @@ export {
   type LoraAdapterFiles,
   type LoraAdapterSource,
   loadLoraAdapter,
+  loadLoraWeights,
   loraConfigToPeft,
   loraOptionsFromPeft,
   PEFT_TENSOR_PREFIX,

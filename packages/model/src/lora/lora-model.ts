@@ -223,8 +223,10 @@ export class LoraModel {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    if (!this.#merged)
+    // A disposed base has dropped its branches (and its variables) already.
+    if (!this.#merged && !this.base.isDisposed) {
       for (const layer of this.#layers) this.base.setLinearBranch(layer.plan.name, undefined);
+    }
     for (const [variable, trainable] of this.#trainable) variable.trainable = trainable;
     for (const variable of this.#parameters.values()) variable.dispose();
     tf.dispose([...(this.#originals?.values() ?? [])]);

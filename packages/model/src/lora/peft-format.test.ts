@@ -6,7 +6,12 @@ import { LoraAdapterError, type LoraAdapterProblem } from '../errors/lora-adapte
 import { GPT2Model } from '../model.js';
 import { readSafetensors, writeSafetensors } from '../weights/safetensors.js';
 import { addLora, type LoraModel } from './lora-model.js';
-import { type LoraAdapterFiles, loadLoraAdapter, saveLoraAdapter } from './peft-format.js';
+import {
+  type LoraAdapterFiles,
+  loadLoraAdapter,
+  loadLoraWeights,
+  saveLoraAdapter,
+} from './peft-format.js';
 
 const config = resolveConfig({
   preset: 'gpt2-tiny',
@@ -172,6 +177,27 @@ describe('PEFT adapter files', () => {
     const back = await loadLoraAdapter(model, saved);
     expect(back.layers.map(({ name, r }) => [name, r])).toEqual([['h.1.mlp.c_fc', 2]]);
     back.dispose();
+    model.dispose();
+  });
+
+  it('loadLoraWeights refills an existing LoraModel, checked the same way', async () => {
+    const model = GPT2Model.create(config, { seed: 1 });
+    const lora = addLora(model, { r: 4, alpha: 8, dropout: 0.05, targets: ['c_attn', 'c_proj'] });
+    loadLoraWeights(lora, files.weights);
+    expect(await logits(lora)).toEqual(expected);
+    const other = addLora(GPT2Model.create(config), { r: 2, targets: ['c_attn', 'c_proj'] });
+    const error = (() => {
+      try {
+        loadLoraWeights(other, files.weights, { name: 'checkpoint' });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(LoraAdapterError.isInstance(error)).toBe(true);
+    expect(String(error)).toMatch(/checkpoint: .*has rank 4.*r = 2/);
+    other.base.dispose();
+    other.dispose();
+    lora.dispose();
     model.dispose();
   });
 

@@ -372,9 +372,34 @@ export async function loadLoraAdapter(
     const problem = cause.message.startsWith('LoRA targets') ? 'target-modules' : 'config';
     return fail(source, problem, cause.message, { cause });
   }
+  const found = matchAdapterTensors(
+    model.config.nLayer,
+    plans,
+    await readBytes(adapter.weights, source),
+    source,
+  );
+  const lora = new LoraModel(model, loraOptions);
+  assignAdapter(lora, found);
+  return lora;
+}
+
+/** PEFT tensors by layer name, each [r, in] (A) and [out, r] (B). */
+type AdapterTensors = Map<string, { a: SafetensorsTensor; b: SafetensorsTensor }>;
+
+/**
+ * Reads an adapter weights file and finds the two tensors of every planned
+ * layer, checking names and shapes; nothing extra may be left over.
+ * @throws LoraAdapterError
+ */
+function matchAdapterTensors(
+  nLayer: number,
+  plans: readonly LoraLayerPlan[],
+  bytes: Uint8Array,
+  source: string,
+): AdapterTensors {
   let file: ReturnType<typeof readSafetensors>;
   try {
-    file = readSafetensors(await readBytes(adapter.weights, source), {
+    file = readSafetensors(bytes, {
       source: `${source}/${ADAPTER_WEIGHTS_FILE}`,
     });
   } catch (cause) {
@@ -403,13 +428,13 @@ export async function loadLoraAdapter(
   if (unexpected.length > 0) {
     const beyond = unexpected
       .map((name) => /\.h\.(\d+)\./.exec(name))
-      .find((match) => match && Number(match[1]) >= model.config.nLayer);
+      .find((match) => match && Number(match[1]) >= nLayer);
     fail(
       source,
       'unexpected-tensor',
       `${ADAPTER_WEIGHTS_FILE} has ${unexpected.length} tensor(s) that no adapted layer takes, e.g. ${unexpected[0]}` +
         (beyond
-          ? ` (block ${beyond[1]}, but the model has ${model.config.nLayer}): the adapter was made for another base model.`
+          ? ` (block ${beyond[1]}, but the model has ${nLayer}): the adapter was made for another base model.`
           : `: ${ADAPTER_CONFIG_FILE}'s target_modules do not select that layer.`),
       { tensor: unexpected[0] },
     );
@@ -419,11 +444,15 @@ export async function loadLoraAdapter(
       source,
       'missing-tensor',
       `${ADAPTER_WEIGHTS_FILE} lacks ${missing.length} of the ${2 * plans.length} tensors that target_modules call for ` +
-        `for this ${model.config.nLayer}-block model, e.g. ${missing[0]}. Was it made for another base model?`,
+        `for this ${nLayer}-block model, e.g. ${missing[0]}. Was it made for another base model?`,
       { tensor: missing[0] },
     );
   }
-  const lora = new LoraModel(model, loraOptions);
+  return found;
+}
+
+/** Copies matched PEFT tensors into the adapters (transposed to the Conv1D orientation). */
+function assignAdapter(lora: LoraModel, found: AdapterTensors): void {
   const parameters = lora.parameters();
   for (const plan of lora.layers) {
     const { a, b } = found.get(plan.name)!;
@@ -437,5 +466,21 @@ export async function loadLoraAdapter(
         .assign(tf.tensor2d(transpose(b.data, outF, r), [r, outF]));
     });
   }
-  return lora;
+}
+
+/**
+ * Load adapter weights (an `adapter_model.safetensors`, PEFT's names) into
+ * an existing LoraModel of the same configuration, e.g. to resume training
+ * from a checkpoint. Checked like {@link loadLoraAdapter}, before anything is assigned.
+ * @throws LoraAdapterError
+ */
+export function loadLoraWeights(
+  lora: LoraModel,
+  weights: Uint8Array,
+  options: LoadLoraAdapterOptions = {},
+): void {
+  const source = options.name ?? 'adapter';
+  if (lora.merged)
+    throw new Error('loadLoraWeights: the adapters are merged; unmergeLora() first.');
+  assignAdapter(lora, matchAdapterTensors(lora.config.nLayer, lora.layers, weights, source));
 }
