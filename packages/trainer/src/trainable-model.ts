@@ -42,4 +42,10 @@ export interface WeightsCodec {
   encode(model: TrainableModel): Promise<Uint8Array>;
   /** Load weights from {@link encode}'s bytes into the model; throws a clear error on mismatch. */
   decode(model: TrainableModel, bytes: Uint8Array): Promise<void>;
+  /** The weights' file name in a checkpoint. Default: `model.safetensors`. */
+  readonly file?: string;
+  /** Files written beside the weights, by name (e.g. PEFT's `adapter_config.json`). Default: none. */
+  sideFiles?(model: TrainableModel): Promise<ReadonlyMap<string, Uint8Array>>;
+  /** Write the model's `config.json` too (a checkpoint that is a model folder). Default: true. */
+  readonly writesModelConfig?: boolean;
 }
