@@ -194,7 +194,7 @@ export const trainSpec = {
   name: 'train',
   summary: 'train a GPT-2 from scratch, fine-tune one (--init-from), or continue a run (--resume)',
   description:
-    'The config file has sections model (@gpt2/model config or preset), data (shards, batchSize, blockSize, mode), training (@gpt2/trainer: maxSteps, schedule, optimizer, evalInterval, ...), out and seed. Any key can be overridden: --maxSteps 100, --model.nLayer 4, --schedule.type cosine. Writes checkpoints/, metrics.jsonl and loss-curve.svg to the run folder; Ctrl-C stops after the current step and saves a checkpoint.',
+    "The config file has sections model (@gpt2/model config or preset), data (shards, batchSize, blockSize, mode), training (@gpt2/trainer: maxSteps, schedule, optimizer, evalInterval, ...), lora (r, alpha, dropout, targets, useRslora, layers), initFrom, out and seed. Any key can be overridden: --maxSteps 100, --model.nLayer 4, --schedule.type cosine. Writes checkpoints/, metrics.jsonl and loss-curve.svg to the run folder; Ctrl-C stops after the current step and saves a checkpoint. With --lora.r N (and --init-from), only LoRA adapters train, beside the frozen model: --lora.alpha (scale alpha/r, default 8), --lora.dropout (default 0), --lora.targets c_attn,c_proj (PEFT's matching: c_proj is both projections, attn.c_proj only attention's; all-linear; default c_attn). Its checkpoints are PEFT adapter folders (adapter_config.json + adapter_model.safetensors) with the adapters' optimizer state; sample, eval and convert --merge take them with --adapter, and --resume reloads the base from initFrom.",
   positionals: [],
   options: {
     config: { type: 'string', short: 'c', valueName: 'FILE', description: 'train config JSON' },
@@ -229,6 +229,7 @@ export const trainSpec = {
     'gpt2 train --config tiny.json --maxSteps 50 --out .runs/try',
     'gpt2 train --resume .runs/try --maxSteps 100',
     'gpt2 train --config finetune.json --init-from ./gpt2-hf',
+    'gpt2 train --init-from ./gpt2-hf --data.shards shards --lora.r 8 --lora.alpha 16 --lora.targets c_attn,c_proj --maxSteps 200 --out .runs/lora',
   ],
 } as const satisfies CommandSpec;
 
