@@ -23,6 +23,7 @@ import { NonFiniteError } from './errors/non-finite-error.js';
 import type { StopReason, TrainerEvent } from './events.js';
 import { modelFlopsPerToken } from './flops.js';
 import { GPT2_WEIGHTS_CODEC } from './gpt2-weights.js';
+import { createLoraWeightsCodec, isLoraModel } from './lora-weights.js';
 import { AdamW } from './optimizer/adamw.js';
 import { clipCoefficient, globalNorm } from './optimizer/clip.js';
 import { learningRateAt } from './schedule/learning-rate.js';
@@ -48,7 +49,11 @@ export interface TrainerOptions {
   peakFlops?: number;
   /** Tokenizer to record in checkpoints (its `toJSON()` is stored and checked on resume). Default: none. */
   tokenizer?: { toJSON(): unknown };
-  /** Weights (de)serializer. Default: @gpt2/model's safetensors functions ({@link GPT2_WEIGHTS_CODEC}). */
+  /**
+   * Weights (de)serializer. Default: @gpt2/model's safetensors functions
+   * ({@link GPT2_WEIGHTS_CODEC}); for a `LoraModel`, PEFT adapter files
+   * (`createLoraWeightsCodec()`), so checkpoints hold the adapters only.
+   */
   weightsCodec?: WeightsCodec;
   /** Extra stateful generators saved in and restored from checkpoints (key `model` is reserved for the model's own). Default: none. */
   rngs?: Record<string, StatefulGenerator>;
@@ -127,8 +132,17 @@ function checkTokenizer(checkpoint: string, saved: unknown, current: unknown): v
   }
 }
 
-async function readCheckpoint(store: CheckpointStore, name: string): Promise<CheckpointContents> {
-  return decodeCheckpoint(store.locate(name), await store.read(name));
+async function readCheckpoint(
+  store: CheckpointStore,
+  name: string,
+  codec: WeightsCodec,
+): Promise<CheckpointContents> {
+  return decodeCheckpoint(store.locate(name), await store.read(name), codec.file);
+}
+
+/** GPT-2 safetensors for a model, PEFT adapter files for a LoRA model. */
+function defaultCodec(model: TrainableModel): WeightsCodec {
+  return isLoraModel(model) ? createLoraWeightsCodec() : GPT2_WEIGHTS_CODEC;
 }
 
 /** Options for {@link loadCheckpointWeights}. */
@@ -157,11 +171,12 @@ export async function loadCheckpointWeights(
       reason: 'the store holds no checkpoint.',
     });
   }
-  const contents = await readCheckpoint(options.store, name);
+  const codec = options.weightsCodec ?? defaultCodec(options.model);
+  const contents = await readCheckpoint(options.store, name, codec);
   const location = options.store.locate(name);
   checkModelConfig(location, contents.state.model, options.model);
   try {
-    await (options.weightsCodec ?? GPT2_WEIGHTS_CODEC).decode(options.model, contents.weights);
+    await codec.decode(options.model, contents.weights);
   } catch (cause) {
     throw new InvalidCheckpointError({
       checkpoint: location,
@@ -200,7 +215,7 @@ export class Trainer {
     this.options = options;
     this.config = resolveTrainingConfig(options.config);
     this.model = options.model;
-    this.codec = options.weightsCodec ?? GPT2_WEIGHTS_CODEC;
+    this.codec = options.weightsCodec ?? defaultCodec(options.model);
     this.clock = options.clock ?? (() => performance.now());
     this.trainable = trainableParameters(options.model.parameters(), this.config.freeze);
     this.optimizer = new AdamW(this.trainable, this.config.optimizer);
@@ -426,8 +441,13 @@ export class Trainer {
     const files = encodeCheckpoint({
       state,
       weights: await this.codec.encode(this.model),
+      weightsFile: this.codec.file,
+      sideFiles: await this.codec.sideFiles?.(this.model),
       moments,
-      hfConfig: this.model.config ? configToHF(this.model.config) : undefined,
+      hfConfig:
+        this.model.config && this.codec.writesModelConfig !== false
+          ? configToHF(this.model.config)
+          : undefined,
     });
     await store.write(name, files);
     if (STEP_NAME.test(name)) {
@@ -466,14 +486,14 @@ export class Trainer {
     const name = options.name ?? (await latestCheckpoint(store));
     if (name === undefined) return undefined;
     const location = store.locate(name);
-    const { state, weights, moments } = await readCheckpoint(store, name);
+    const { state, weights, moments } = await readCheckpoint(store, name, this.codec);
     checkModelConfig(location, state.model, this.model);
     checkTokenizer(location, state.tokenizer, this.options.tokenizer?.toJSON());
     const names = [...this.trainable.keys()];
     if (JSON.stringify(state.optimizer.parameters) !== JSON.stringify(names)) {
       throw new CheckpointMismatchError({
         checkpoint: location,
-        field: 'training.freeze (optimized parameters)',
+        field: 'optimized parameters (training.freeze, or the LoRA layers)',
         expected: state.optimizer.parameters,
         actual: names,
       });
