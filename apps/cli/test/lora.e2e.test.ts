@@ -1,7 +1,8 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@gpt2/backends';
+import { loadBrownCorpus } from '@gpt2/corpora';
 import { addLora, GPT2Model, resolveConfig } from '@gpt2/model';
 import { saveLoraAdapterFolder, saveModelFolder } from '@gpt2/model/node';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,12 +10,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorLines, runCli } from './run-cli.js';
 
 /**
- * LoRA from the command line on a small GPT-2-vocabulary model: sample and
- * eval with --adapter, convert --adapter --merge, and clear one-line errors.
+ * LoRA from the command line on a small GPT-2-vocabulary model: train
+ * adapters (and resume), sample and eval with --adapter, convert --adapter
+ * --merge, and clear one-line errors.
  */
 describe.sequential('gpt2 with LoRA adapters', () => {
   let dir: string;
-  const cli = (args: string[]) => runCli(args, { cwd: dir, env: { GPT2_BACKEND: 'cpu' } });
+  // cpu for bit-stable comparisons between commands; training steps use wasm (--backend).
+  const cli = (args: string[]) =>
+    runCli(args, { cwd: dir, env: { GPT2_BACKEND: args.includes('--backend') ? '' : 'cpu' } });
   const text = 'The jury said it did find that many of the problems were caused by the city.';
 
   beforeAll(async () => {
@@ -37,6 +41,10 @@ describe.sequential('gpt2 with LoRA adapters', () => {
     wide.dispose();
     model.dispose();
     await writeFile(join(dir, 'text.txt'), text);
+    await mkdir(join(dir, 'docs'));
+    for (const document of (await loadBrownCorpus()).slice(0, 12)) {
+      await writeFile(join(dir, 'docs', `${document.id}.txt`), document.text);
+    }
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -62,6 +70,87 @@ describe.sequential('gpt2 with LoRA adapters', () => {
       3,
     );
   });
+
+  it('trains adapters on a frozen --init-from model, resumes, and the run is an adapter', async () => {
+    const prepared = await cli([
+      'prepare',
+      'docs',
+      '--tokenizer',
+      'gpt2',
+      '--out',
+      'shards',
+      '--val-fraction',
+      '0.25',
+      '--workers',
+      '0',
+    ]);
+    expect(prepared.code, prepared.stderr).toBe(0);
+    const flags = [
+      '--data.shards',
+      'shards',
+      '--batchSize',
+      '2',
+      '--blockSize',
+      '32',
+      '--evalBatches',
+      '1',
+      '--peak-flops',
+      '1e9',
+      '--backend',
+      'wasm',
+    ];
+    const noBase = await cli(['train', ...flags, '--lora.r', '4', '--maxSteps', '2', '--out', 'x']);
+    expect(errorLines(noBase)).toEqual([
+      expect.stringMatching(/LoRA fine-tunes a trained model: give --init-from MODEL/),
+    ]);
+    const trained = await cli([
+      'train',
+      '--init-from',
+      'base',
+      ...flags,
+      '--lora.r',
+      '4',
+      '--lora.alpha',
+      '8',
+      '--lora.targets',
+      'c_attn,c_proj',
+      '--maxSteps',
+      '4',
+      '--evalInterval',
+      '2',
+      '--checkpointInterval',
+      '2',
+      '--out',
+      'lora-run',
+    ]);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stderr).toMatch(
+      /training LoRA r=4, alpha 8, 6 layers \(c_attn, c_proj\), 2,816 parameters \(0\.\d+% of the model\); base frozen: .*base/,
+    );
+    expect(trained.stdout).toMatch(/checkpoint: .*step-00000004 \(a PEFT LoRA adapter folder\)/);
+    expect(trained.stdout).toMatch(/use it: {5}gpt2 sample .*base --adapter .*lora-run/);
+    expect((await readdir(join(dir, 'lora-run', 'checkpoints', 'step-00000004'))).sort()).toEqual([
+      'adapter_config.json',
+      'adapter_model.safetensors',
+      'optimizer.safetensors',
+      'trainer_state.json',
+    ]);
+    const resumed = await cli([
+      'train',
+      '--resume',
+      'lora-run',
+      '--maxSteps',
+      '6',
+      '--backend',
+      'wasm',
+    ]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(/resumed from .*step-00000004 at step 4/);
+    expect(resumed.stdout).toMatch(/step-00000006/);
+    const sampled = await cli(['sample', 'base', '--adapter', 'lora-run', ...greedy]);
+    expect(sampled.code, sampled.stderr).toBe(0);
+    expect(sampled.stderr).toMatch(/adapter: .*lora-run.*(best|step-00000006)/);
+  }, 120_000);
 
   it('convert --adapter --merge writes a plain GPT-2 folder with the adapted outputs', async () => {
     const merged = await cli([
