@@ -10,6 +10,7 @@ import {
   ADAPTER_WEIGHTS_FILE,
   type LoraModel,
   loadLoraWeights,
+  loraConfigToPeft,
   saveLoraAdapter,
 } from '@gpt2/model';
 import type { TrainableModel, WeightsCodec } from './trainable-model.js';
@@ -50,8 +51,9 @@ export function createLoraWeightsCodec(options: LoraWeightsCodecOptions = {}): W
       return (await saveLoraAdapter(asLora(model), options)).weights;
     },
     async sideFiles(model) {
-      const { config } = await saveLoraAdapter(asLora(model), options);
-      return new Map([[ADAPTER_CONFIG_FILE, new TextEncoder().encode(config)]]);
+      const config = loraConfigToPeft(asLora(model).loraConfig, options);
+      const text = `${JSON.stringify(config, null, 2)}\n`;
+      return new Map([[ADAPTER_CONFIG_FILE, new TextEncoder().encode(text)]]);
     },
     async decode(model, bytes) {
       loadLoraWeights(asLora(model), bytes, { name: 'checkpoint' });
