@@ -8,9 +8,9 @@
 import {
   ADAPTER_CONFIG_FILE,
   ADAPTER_WEIGHTS_FILE,
+  adapterConfigText,
   type LoraModel,
   loadLoraWeights,
-  loraConfigToPeft,
   saveLoraAdapter,
 } from '@gpt2/model';
 import type { TrainableModel, WeightsCodec } from './trainable-model.js';
@@ -51,8 +51,7 @@ export function createLoraWeightsCodec(options: LoraWeightsCodecOptions = {}): W
       return (await saveLoraAdapter(asLora(model), options)).weights;
     },
     async sideFiles(model) {
-      const config = loraConfigToPeft(asLora(model).loraConfig, options);
-      const text = `${JSON.stringify(config, null, 2)}\n`;
+      const text = adapterConfigText(asLora(model).loraConfig, options);
       return new Map([[ADAPTER_CONFIG_FILE, new TextEncoder().encode(text)]]);
     },
     async decode(model, bytes) {

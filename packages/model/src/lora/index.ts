@@ -25,6 +25,7 @@ export {
 export {
   ADAPTER_CONFIG_FILE,
   ADAPTER_WEIGHTS_FILE,
+  adapterConfigText,
   type LoadLoraAdapterOptions,
   type LoraAdapterFiles,
   type LoraAdapterSource,

@@ -117,6 +117,14 @@ export function loraConfigToPeft(
   };
 }
 
+/** `adapter_config.json`'s text for `config`, as {@link saveLoraAdapter} writes it. */
+export function adapterConfigText(
+  config: LoraConfig,
+  options: { baseModelNameOrPath?: string | null } = {},
+): string {
+  return `${JSON.stringify(loraConfigToPeft(config, options), null, 2)}\n`;
+}
+
 /**
  * Fields of newer PEFT versions that change what an adapter computes, with
  * the value that means "off". An adapter using any of them is refused rather
@@ -255,9 +263,8 @@ export async function saveLoraAdapter(
       { shape: [plan.outFeatures, plan.r], data: transpose(b, plan.r, plan.outFeatures), dtype },
     ]);
   }
-  const config = loraConfigToPeft(lora.loraConfig, options);
   return {
-    config: `${JSON.stringify(config, null, 2)}\n`,
+    config: adapterConfigText(lora.loraConfig, options),
     weights: writeSafetensors(tensors, { metadata: { format: 'pt' } }),
   };
 }
