@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Packaging smoke test: proves `pnpm add @gpt2/<name>` works for a third party.
-// Packs every publishable @gpt2/* package, installs the tarballs into a fresh
-// project outside the workspace, imports each package at run time and
-// type-checks a consumer file against the published .d.ts files.
+// Packs every publishable @gpt2/* package (publint and attw clean), installs the
+// tarballs into a fresh project outside the workspace, imports each package at
+// run time and type-checks a consumer file against the published .d.ts files.
+// A second project installs only @gpt2/backends and @gpt2/model with tfjs-core
+// and tfjs-backend-wasm (the backends' other packages are optional peers), and
+// trains there through createWasmBackend.
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -23,6 +27,92 @@ const consumer = join(work, 'consumer');
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
+/**
+ * A third party that installs only @gpt2/backends and @gpt2/model (with its
+ * own workspace dependencies), tfjs-core and tfjs-backend-wasm: no webgl,
+ * webgpu, tfjs-node or union package reach its node_modules, and it trains.
+ */
+function wasmOnlyConsumer(files) {
+  const project = join(work, 'wasm-only');
+  const closure = (name, seen = new Set()) => {
+    if (seen.has(name) || !files[name]) return seen;
+    seen.add(name);
+    const json = JSON.parse(
+      readFileSync(join(root, 'packages', name.replace('@gpt2/', ''), 'package.json'), 'utf8'),
+    );
+    for (const dependency of Object.keys(json.dependencies ?? {})) closure(dependency, seen);
+    return seen;
+  };
+  const ours = Object.fromEntries(
+    [...closure('@gpt2/model')].map((name) => [name, `file:${files[name]}`]),
+  );
+  mkdirSync(project, { recursive: true });
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'gpt2-wasm-only',
+        private: true,
+        type: 'module',
+        dependencies: {
+          '@gpt2/backends': ours['@gpt2/backends'],
+          '@gpt2/model': ours['@gpt2/model'],
+          '@tensorflow/tfjs-core': '4.22.0',
+          '@tensorflow/tfjs-backend-wasm': '4.22.0',
+        },
+        overrides: ours,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`installing a wasm-only project (${Object.keys(ours).join(', ')})…`);
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+    project,
+  );
+  const absent = [
+    '@tensorflow/tfjs',
+    '@tensorflow/tfjs-backend-webgl',
+    '@tensorflow/tfjs-backend-webgpu',
+    '@tensorflow/tfjs-node',
+    '@tensorflow/tfjs-node-gpu',
+    'webgpu',
+  ].filter((name) => existsSync(join(project, 'node_modules', name)));
+  if (absent.length > 0) throw new Error(`the wasm-only project installed ${absent.join(', ')}`);
+  writeFileSync(
+    join(project, 'train.mjs'),
+    `import { describeBackend, initBackend } from '@gpt2/backends';
+import { createWasmBackend } from '@gpt2/backends/wasm';
+import { GPT2Model, resolveConfig } from '@gpt2/model';
+import * as tf from '@tensorflow/tfjs-core';
+
+const info = await initBackend(createWasmBackend());
+if (tf.getBackend() !== 'wasm') throw new Error('not on wasm: ' + tf.getBackend());
+console.log('backend: ' + describeBackend(info));
+const model = GPT2Model.create(resolveConfig({ preset: 'gpt2-tiny', vocabSize: 50, nPositions: 16 }), { seed: 1 });
+const ids = [[1, 2, 3, 4, 5, 6, 7, 8]];
+const targets = [[2, 3, 4, 5, 6, 7, 8, 9]];
+const losses = [];
+for (let step = 0; step < 20; step++) {
+  // Forward, backward (tfjs-core's gradients, registered by initBackend) and plain SGD.
+  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets));
+  losses.push(value.dataSync()[0]);
+  tf.tidy(() => {
+    for (const variable of model.parameters().values()) {
+      variable.assign(tf.sub(variable, tf.mul(grads[variable.name], 0.1)));
+    }
+  });
+  tf.dispose([value, ...Object.values(grads)]);
+}
+console.log('wasm-only project: loss ' + losses[0].toFixed(3) + ' -> ' + losses.at(-1).toFixed(3) + ' in 20 SGD steps');
+if (!(losses.at(-1) < 0.7 * losses[0])) throw new Error('the loss did not fall: ' + losses.join(', '));
+`,
+  );
+  process.stdout.write(run('node', ['train.mjs'], project));
+}
+
 let failed = false;
 try {
   const packages = readdirSync(join(root, 'packages'))
@@ -39,7 +129,9 @@ try {
       .pop();
     files[p.json.name] = out.startsWith('/') ? out : join(tarballs, out);
     run('npx', ['--no-install', 'publint', '--strict'], p.dir);
-    console.log(`packed ${p.json.name}@${p.json.version} (publint clean)`);
+    // ESM only, as every @gpt2 package: CommonJS `require` and node10 resolution are out of scope.
+    run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'esm-only'], p.dir);
+    console.log(`packed ${p.json.name}@${p.json.version} (publint and attw clean)`);
   }
   const fileSpecs = Object.fromEntries(
     Object.entries(files).map(([name, f]) => [name, `file:${f}`]),
@@ -52,7 +144,13 @@ try {
         name: 'gpt2-consumer',
         private: true,
         type: 'module',
-        dependencies: { ...fileSpecs, '@tensorflow/tfjs-core': '4.22.0' },
+        dependencies: {
+          ...fileSpecs,
+          '@tensorflow/tfjs-core': '4.22.0',
+          // Optional peers of @gpt2/backends: the backends this consumer runs on.
+          '@tensorflow/tfjs-backend-cpu': '4.22.0',
+          '@tensorflow/tfjs-backend-wasm': '4.22.0',
+        },
         devDependencies: { typescript: '5.9.3', '@types/node': '20.19.9' },
         overrides: fileSpecs,
       },
@@ -107,7 +205,8 @@ try {
   );
   run('npx', ['--no-install', 'tsc', '-p', '.'], consumer);
   console.log(`type-check ok for ${names.length} packages`);
-  console.log(`pack smoke: ${names.length} passed, 0 failed`);
+  wasmOnlyConsumer(files);
+  console.log(`pack smoke: ${names.length} packages and the wasm-only project passed, 0 failed`);
 } catch (error) {
   failed = true;
   console.error(`pack smoke failed: ${error.message}\n${error.stdout ?? ''}`);

@@ -28,9 +28,13 @@ export function runReference(
   const path = fileURLToPath(new URL(script, import.meta.url));
   if (!existsSync(REFERENCE_PYTHON)) return `absent (${REFERENCE_PYTHON})`;
   if (!existsSync(path)) return `absent (${path})`;
+  // OpenMP's threads spin between parallel regions by default, which on a
+  // shared 2-core machine steals the cores from the other thread.
+  const threads = Number(options.threads ?? 1);
   const run = spawnSync(REFERENCE_PYTHON, [path, JSON.stringify(options)], {
     encoding: 'utf8',
     timeout: timeoutMs,
+    env: threads > 1 ? { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } : process.env,
   });
   if (run.status !== 0) {
     return `failed (exit ${run.status}: ${run.stderr.trim().split('\n').at(-1) ?? ''})`;

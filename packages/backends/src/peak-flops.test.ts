@@ -5,7 +5,7 @@ import { measurePeakFlops } from './peak-flops.js';
 
 describe('measurePeakFlops', () => {
   it('measures a positive throughput and leaks nothing', async () => {
-    await initBackend('wasm', { env: {} });
+    await initBackend('wasm');
     const before = tf.memory().numTensors;
     const flops = await measurePeakFlops({ size: 128, repetitions: 2 });
     expect(flops).toBeGreaterThan(1e7);

@@ -75,7 +75,7 @@ function torchTokensPerSecond(
 const fmt = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
 
 async function main(): Promise<void> {
-  const info = await initBackend('wasm', { env: {} });
+  const info = await initBackend('wasm');
   const tokenizer = await gpt2Tokenizer();
   const args = process.argv.slice(2);
   const fast = args.includes('--fast');

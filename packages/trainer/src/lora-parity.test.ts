@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import {
   addLora,
   configFromHF,
@@ -48,9 +49,15 @@ function transposed(data: ArrayLike<number>, rows: number, cols: number): Float3
   return out;
 }
 
-describe.each(['cpu', 'wasm'] as const)('LoRA AdamW parity with PyTorch on %s', (backend) => {
+const BACKENDS = [
+  'cpu',
+  'wasm',
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
+] as const;
+
+describe.each(BACKENDS)('LoRA AdamW parity with PyTorch on %s', (backend) => {
   it('10 steps on the adapters only: losses and final adapter within 1e-4', async () => {
-    await initBackend(backend, { env: {} });
+    await initBackend(backend);
     const read = async (name: string) => new Uint8Array(await readFile(join(fixtures, name)));
     const config = configFromHF(JSON.parse(await readFile(join(fixtures, 'config.json'), 'utf8')));
     const model = GPT2Model.create(config, { init: 'zeros' });

@@ -399,8 +399,8 @@ describe.skipIf(!availability.ok)('the web app in Chromium', () => {
       await page.click('[data-testid="adapter-download"]');
       await saving;
       expect(downloads.map((file) => file.split('/').at(-1)).sort()).toEqual([
-        `${backend}-adapter_config.json`,
-        `${backend}-adapter_model.safetensors`,
+        'adapter_config.json',
+        'adapter_model.safetensors',
       ]);
       const config = JSON.parse(
         await readFile(join(resultsDir, `lora-${backend}`, 'adapter_config.json'), 'utf8'),

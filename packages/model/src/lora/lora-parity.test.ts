@@ -3,10 +3,11 @@
  * PEFT's semantics written independently): a PEFT adapter folder written by
  * Python loads here and gives the same logits, loss and gradients of every A
  * and B, and merging gives the same weights; unmerging restores the originals
- * bit for bit. Error measure as in parity.test.ts: max|ours - torch| / max|torch|.
+ * bit for bit; on cpu, wasm and (where built) native. Error measure as in parity.test.ts: max|ours - torch| / max|torch|.
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from '../hf-config.js';
@@ -59,14 +60,21 @@ function transposed(data: ArrayLike<number>, rows: number, cols: number): Float3
 const measured: string[] = [];
 afterAll(() => console.log(`LoRA PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
 
-describe.each(['cpu', 'wasm'] as const)('LoRA parity with PyTorch on %s', (backend) => {
+// cpu and wasm always; the native backend where it is built (a loud skip otherwise).
+const BACKENDS = [
+  'cpu',
+  'wasm',
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
+] as const;
+
+describe.each(BACKENDS)('LoRA parity with PyTorch on %s', (backend) => {
   let model: GPT2Model;
   let lora: LoraModel;
   let ids: tf.Tensor2D;
   let targets: tf.Tensor2D;
 
   beforeAll(async () => {
-    await initBackend(backend, { env: {} });
+    await initBackend(backend);
     expect(tf.getBackend()).toBe(backend);
     model = GPT2Model.create(config, { init: 'zeros' });
     await loadWeights(model, weights);
