@@ -5,11 +5,17 @@
  * child process (bench/lora-step.ts), so each peak RSS is its own.
  *
  * The target shape is 8 × 512. Where full fine-tuning does not fit there (the
- * wasm backend's 4 GB heap), the bench steps down to the largest shape that
- * does and says so. `GPT2_LORA_BENCH_SHAPES=8x512,4x256` replaces the ladder.
+ * wasm backend's 4 GB heap; on the native backend, the memory of a shared
+ * machine), the bench steps down to the largest shape that does and says so.
+ * `GPT2_LORA_BENCH_SHAPES=8x512,4x256` replaces the ladder. A child whose
+ * resident size passes `GPT2_LORA_BENCH_MAX_RSS_GIB` (default: 60% of this
+ * machine's memory, at most 16 GiB) is stopped by the bench, so that a shape
+ * that does not fit never reaches the kernel's OOM killer and the other
+ * processes of the machine.
  */
-import { execFileSync } from 'node:child_process';
-import { loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 
 const LADDER = (process.env.GPT2_LORA_BENCH_SHAPES ?? '8x512,4x512,2x512,1x512,2x256,1x256,1x128')
@@ -18,6 +24,16 @@ const LADDER = (process.env.GPT2_LORA_BENCH_SHAPES ?? '8x512,4x512,2x512,1x512,2
 const LORA = { r: 8, alpha: 16, targets: ['c_attn', 'c_proj'] };
 const WARMUP = 1;
 const STEPS = 2;
+const MAX_RSS_BYTES =
+  Number(process.env.GPT2_LORA_BENCH_MAX_RSS_GIB ?? Math.min(16, (0.6 * totalmem()) / 2 ** 30)) *
+  2 ** 30;
+
+/** The resident size of a process, from /proc (Linux); undefined elsewhere. */
+async function residentBytes(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  const match = status && /^VmRSS:\s+(\d+) kB/m.exec(status);
+  return match ? Number(match[1]) * 1024 : undefined;
+}
 
 interface Run {
   mode: 'full' | 'lora';
@@ -35,29 +51,41 @@ interface Run {
   } | null;
 }
 
-function run(mode: 'full' | 'lora', batch: number, context: number): Run | string {
+/** One run in its own process: its JSON line, or why it failed. */
+async function run(mode: 'full' | 'lora', batch: number, context: number): Promise<Run | string> {
   const child = join(import.meta.dirname, 'lora-step.ts');
   const job = { mode, batch, context, warmup: WARMUP, steps: STEPS, backend: 'auto', ...LORA };
-  try {
-    const output = execFileSync(
-      process.execPath,
-      [...process.execArgv, child, JSON.stringify(job)],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-        maxBuffer: 1 << 26,
-      },
-    );
-    return JSON.parse(output.trim().split('\n').at(-1)!) as Run;
-  } catch (error) {
-    const stderr = String((error as { stderr?: string }).stderr ?? error);
-    const last = stderr
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => /Error|Aborted|memory/i.test(line) && line.length < 300)
-      .at(-1);
-    return last ?? 'failed';
+  const worker = spawn(process.execPath, [...process.execArgv, child, JSON.stringify(job)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  worker.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  worker.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  });
+  let overLimit = 0;
+  const watchdog = setInterval(async () => {
+    const rss = worker.pid === undefined ? undefined : await residentBytes(worker.pid);
+    if (rss !== undefined && rss > MAX_RSS_BYTES && overLimit === 0) {
+      overLimit = rss;
+      worker.kill('SIGKILL');
+    }
+  }, 250);
+  const code = await new Promise<number | null>((done) => worker.on('close', done));
+  clearInterval(watchdog);
+  if (overLimit > 0) {
+    return `stopped at ${(overLimit / 2 ** 30).toFixed(1)} GiB RSS, over the bench's cap of ${(MAX_RSS_BYTES / 2 ** 30).toFixed(1)} GiB`;
   }
+  if (code === 0) return JSON.parse(stdout.trim().split('\n').at(-1)!) as Run;
+  const last = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /Error|Aborted|memory/i.test(line) && line.length < 300)
+    .at(-1);
+  return last ?? `exit code ${code}`;
 }
 
 const fmt = (x: number, digits = 0) =>
@@ -70,12 +98,12 @@ const loadBefore = load();
 const skipped: string[] = [];
 let result: { batch: number; context: number; full: Run; lora: Run } | undefined;
 for (const [batch, context] of LADDER) {
-  const full = run('full', batch, context);
+  const full = await run('full', batch, context);
   if (typeof full === 'string') {
     skipped.push(`${batch} × ${context}: full fine-tuning fails (${full})`);
     continue;
   }
-  const lora = run('lora', batch, context);
+  const lora = await run('lora', batch, context);
   if (typeof lora === 'string') {
     skipped.push(`${batch} × ${context}: LoRA fails (${lora})`);
     continue;
