@@ -1,10 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mergeLora } from '@gpt2/model';
+import { BUNDLE_FILES, type LoraModel, mergeLora, modelFromBundle } from '@gpt2/model';
 import { saveModelFolder } from '@gpt2/model/node';
-import { CHECKPOINT_FILES } from '@gpt2/trainer';
 import { selectBackend } from '../backend.js';
-import { loadModel, MODEL_TOKENIZER_FILE, resolveCheckpointFolder } from '../checkpoint.js';
+import {
+  applyAdapter,
+  MODEL_TOKENIZER_FILE,
+  readModel,
+  resolveAdapterFolder,
+} from '../checkpoint.js';
 import type { ParsedCommand } from '../cli/command.js';
 import type { CliContext } from '../cli/context.js';
 import { UserError } from '../errors/user-error.js';
@@ -54,9 +58,13 @@ export async function runConvert(
     return convertFromLlmc(parsed, context, source, out);
   }
   if (values.to === 'llmc') return convertToLlmc(parsed, context, out);
-  const folder = await resolveCheckpointFolder(context, positionals[0]!);
+  // The adapter is found first, so a wrong --adapter fails before the base is read.
+  const adapterFolder =
+    values.adapter === undefined ? undefined : await resolveAdapterFolder(context, values.adapter);
+  const bundle = await readModel(context, positionals[0]!, { tokenizer: values.tokenizer });
+  const folder = bundle.location;
   const isOurs =
-    (await exists(join(folder, CHECKPOINT_FILES.state))) ||
+    (await exists(join(folder, BUNDLE_FILES.trainerState))) ||
     (await exists(join(folder, MODEL_TOKENIZER_FILE)));
   const to = values.to ?? (isOurs ? 'hf' : 'ours');
   if (out === folder) throw new UserError('--out must differ from the source folder.');
@@ -65,18 +73,19 @@ export async function runConvert(
   // Loading checks every tensor's name, shape and dtype; saving writes the HF
   // layout. Both formats share it, so the two directions differ only in the
   // files written beside the weights.
-  const loaded = await loadModel(context, folder, {
-    tokenizer: values.tokenizer,
-    adapter: values.adapter,
-  });
-  const { model, tokenizer, lora } = loaded;
+  const { model, tokenizer } = await modelFromBundle(bundle);
+  let lora: LoraModel | undefined;
   try {
-    // A final merge (PEFT's merge_and_unload): no copy of the original weights is kept.
-    if (lora) mergeLora(lora, { keepOriginals: false });
+    if (adapterFolder !== undefined) {
+      lora = await applyAdapter(context, model, adapterFolder);
+      // A final merge (PEFT's merge_and_unload): no copy of the original weights is kept.
+      mergeLora(lora, { keepOriginals: false });
+    }
     await saveModelFolder(model, out);
     if (to === 'ours') await saveTokenizer(join(out, MODEL_TOKENIZER_FILE), tokenizer);
   } finally {
-    loaded.dispose();
+    lora?.dispose();
+    model.dispose();
   }
   context.stderr.write(
     `converted ${folder} (${isOurs ? 'ours' : 'hf'})${lora ? ' with the LoRA adapter merged' : ''} → ${out} (${to}); tokenizer ${tokenizer.name}${to === 'hf' && tokenizer.name !== 'gpt2' ? " (not written: HF folders hold only GPT-2's tokenizer; keep your tokenizer.json)" : ''}\n`,

@@ -10,6 +10,8 @@
  * orientation (`lora_A.weight` [r, in], `lora_B.weight` [out, r]), and
  * `saveLoraAdapter`/`loadLoraAdapter` transpose.
  */
+
+import { hashSeed, uniformGenerator } from '@gpt2/data/random';
 import * as tf from '@tensorflow/tfjs-core';
 import type { GPT2Config } from '../config.js';
 import type { FlopsPerTokenOptions } from '../count.js';
@@ -22,7 +24,6 @@ import {
   type LinearBranch,
   type LossOptions,
 } from '../model.js';
-import { hashSeed, uniformGenerator } from '../random.js';
 import {
   type LoraConfig,
   type LoraLayerPlan,

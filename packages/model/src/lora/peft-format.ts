@@ -8,6 +8,7 @@
  * layer's; PEFT's `get_peft_model_state_dict` drops the adapter name).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { BUNDLE_FILES } from '../bundle/layout.js';
 import { LoraAdapterError, type LoraAdapterProblem } from '../errors/lora-adapter-error.js';
 import type { GPT2Model } from '../model.js';
 import {
@@ -25,9 +26,9 @@ import {
 import { LoraModel } from './lora-model.js';
 
 /** PEFT's config file name. */
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_CONFIG_FILE = BUNDLE_FILES.adapterConfig;
 /** PEFT's weights file name. */
-export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+export const ADAPTER_WEIGHTS_FILE = BUNDLE_FILES.adapterWeights;
 /** Prefix of every tensor name: PeftModel → LoraModel → GPT2LMHeadModel. */
 export const PEFT_TENSOR_PREFIX = 'base_model.model.';
 

@@ -4,7 +4,12 @@
  * LoRA adapter folders.
  */
 export { type FileSink, type OpenFileSink, openFileSink } from './atomic-write.js';
-export { fileReader } from './file-reader.js';
+export {
+  folderFiles,
+  loadModelBundleFromPath,
+  readModelBundleFromPath,
+} from './bundle-folder.js';
+export { fileReader, lazyFileReader } from './file-reader.js';
 export {
   DEFAULT_LLMC_MASTER_WEIGHTS,
   LLMC_MODEL_FILE,

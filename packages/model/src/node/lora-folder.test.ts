@@ -10,9 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
 import { systemRequirement } from '@gpt2/backends/testing';
+import { REFERENCE_PYTHON, referenceScript } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
@@ -22,10 +22,8 @@ import { GPT2Model } from '../model.js';
 import { loadLoraAdapterFolder, saveLoraAdapterFolder } from './lora-folder.js';
 import { saveModelFolder } from './model-folder.js';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(
-  new URL('../../../../tools/reference/check_lora_adapter.py', import.meta.url),
-);
+const PYTHON = REFERENCE_PYTHON;
+const SCRIPT = referenceScript('check_lora_adapter.py');
 const config = resolveConfig({
   preset: 'gpt2-tiny',
   vocabSize: 96,
