@@ -362,7 +362,7 @@ describe.skipIf(!availability.ok)('the web app in Chromium', () => {
       await page
         .waitForSelector('[data-testid="lora-status"][data-done="true"]', { timeout: 180_000 })
         .catch(async (error) => {
-          await screenshot(page, 'lora-failure');
+          await screenshot(page, `lora-failure-${backend}`);
           throw new Error(
             `${(error as Error).message}; status: ${await page.textContent('[data-testid="lora-status"]')}`,
           );
@@ -434,9 +434,9 @@ describe.skipIf(!availability.ok)('the web app in Chromium', () => {
       await page.click('[data-testid="generate"]');
       await page.waitForSelector('[data-testid="output"][data-done="true"]', { timeout: 60_000 });
       expect((await page.textContent('[data-testid="generated"]'))!.length).toBeGreaterThan(0);
-      await screenshot(page, 'lora-generate');
+      await screenshot(page, `lora-generate-${backend}`);
       measured.push(
-        `LoRA (demo model, wasm): 30 steps in ${seconds.toFixed(1)} s, final loss ${loss.toFixed(2)}, ${rate} tokens/s`,
+        `LoRA (demo model, ${backend}): ${steps} steps in ${seconds.toFixed(1)} s, final loss ${loss.toFixed(2)}, ${rate} tokens/s`,
       );
       await page.close();
     },
