@@ -1,10 +1,11 @@
 /**
- * Child process of the LoRA benchmark (bench/lora.ts): fine-tunes gpt2 (124M,
- * random weights at the real shapes) for a few steps, fully or with LoRA, and
- * prints one JSON line. One process per run, so that each peak RSS is its own.
+ * Child process of the LoRA benchmark (bench/lora.ts): fine-tunes a preset
+ * (gpt2 124M by default; random weights at the real shapes) for a few steps,
+ * fully or with LoRA, and prints one JSON line. One process per run, so that
+ * each peak RSS is its own.
  *
  * Usage: tsx --conditions=@gpt2/source bench/lora-step.ts '<json>' with
- * { mode: 'full' | 'lora', batch, context, warmup, steps, r, alpha, targets, backend }.
+ * { mode: 'full' | 'lora', batch, context, warmup, steps, r, alpha, targets, backend, preset? }.
  */
 import { describeBackend, initBackend } from '@gpt2/backends';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
@@ -22,12 +23,16 @@ interface Job {
   alpha: number;
   targets: string[];
   backend: string;
+  /** A preset name. Default `gpt2`. */
+  preset?: keyof typeof PRESETS;
 }
 
 const job = JSON.parse(process.argv[2]!) as Job;
 const info = await initBackend(job.backend as 'auto');
-const config = { ...PRESETS.gpt2, nPositions: Math.max(job.context, 1024) };
+const config = { ...PRESETS[job.preset ?? 'gpt2'], nPositions: Math.max(job.context, 1024) };
+const initStart = performance.now();
 const model = GPT2Model.create(config, { seed: 1 });
+const initSeconds = (performance.now() - initStart) / 1000;
 const lora =
   job.mode === 'lora'
     ? addLora(model, { r: job.r, alpha: job.alpha, targets: job.targets })
@@ -60,7 +65,9 @@ const trainable = lora ? lora.trainableParameterCount() : countParameters(config
 process.stdout.write(
   `${JSON.stringify({
     mode: job.mode,
+    preset: job.preset ?? 'gpt2',
     backend: describeBackend(info),
+    initSeconds,
     batch: job.batch,
     context: job.context,
     trainableParameters: trainable,
