@@ -21,15 +21,17 @@
  */
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BackendInfo, describeBackend, initBackend } from '@gpt2/backends';
+import {
+  type BackendInfo,
+  type BackendRequest,
+  describeBackend,
+  initBackend,
+} from '@gpt2/backends';
 import { createNativeBackend } from '@gpt2/backends/native';
 import { type GPT2Config, type GPT2Model, PRESETS } from '@gpt2/model';
 import { loadModelFolder } from '@gpt2/model/node';
+import { describeThreadRuns, runReferenceAtBestThreads } from '@gpt2/reference';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
-import {
-  describeThreadRuns,
-  runReferenceAtBestThreads,
-} from '../../../tools/reference/run-reference.js';
 import { generate } from '../src/index.js';
 import { exportOnnx, OnnxGenerator } from './onnx-runtime.js';
 
@@ -105,7 +107,7 @@ const ratio = (a: Best | undefined, b: Best | string | undefined) =>
     ? 'n/a'
     : `${(a.tokensPerSecond / b.tokensPerSecond).toFixed(2)}×`;
 
-async function activate(backend: string, threads: number): Promise<BackendInfo> {
+async function activate(backend: BackendRequest, threads: number): Promise<BackendInfo> {
   return initBackend(backend === 'native' ? createNativeBackend({ threads }) : backend);
 }
 
@@ -126,7 +128,8 @@ function table(title: string, header: string[], rows: string[][]): void {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const fast = args.includes('--fast');
-  const backend = args.find((arg) => arg.startsWith('--backend='))?.slice(10) ?? 'native';
+  const backend = (args.find((arg) => arg.startsWith('--backend='))?.slice(10) ??
+    'native') as BackendRequest;
   const only = args.find((arg) => !arg.startsWith('--'));
   const load = () =>
     loadavg()

@@ -10,14 +10,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { GPT2Config } from '@gpt2/model';
+import { REFERENCE_PYTHON, referenceScript } from '@gpt2/reference';
 import type * as Ort from 'onnxruntime-node';
 
-const REFERENCE_PYTHON = '/usr/bin/python3';
-const EXPORT_SCRIPT = fileURLToPath(
-  new URL('../../../tools/reference/export_onnx.py', import.meta.url),
-);
+const EXPORT_SCRIPT = referenceScript('export_onnx.py');
 
 /** An exported model: its folder (prefill.onnx, decode.onnx, model.safetensors, config.json). */
 export interface OnnxExport {

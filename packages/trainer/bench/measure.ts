@@ -10,8 +10,8 @@ import { createNativeBackend, timeNativeKernels } from '@gpt2/backends/native';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { type GPT2Config, GPT2Model } from '@gpt2/model';
+import { runReference } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
-import { runReference } from '../../../tools/reference/run-reference.js';
 import { createTrainer, type StepEvent } from '../src/index.js';
 
 export interface StepTiming {
@@ -217,14 +217,9 @@ export function printComparison(
   console.log('| implementation | threads | ms/step | tokens/s | MFU | vs PyTorch (best) |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const run of [...ours, ...(typeof pytorch === 'string' ? [] : pytorch)]) {
-    const utilisation = peakFlops ? (flopsPerToken * run.tokensPerSecond) / peakFlops : undefined;
-    // Above 100% the peak was measured low (a busy machine): no figure beats a wrong one.
-    const mfu =
-      utilisation === undefined
-        ? '—'
-        : utilisation <= 1
-          ? `${(utilisation * 100).toFixed(1)}%`
-          : 'n/a (above the measured peak: re-run quietly)';
+    const mfu = peakFlops
+      ? `${((flopsPerToken * run.tokensPerSecond * 100) / peakFlops).toFixed(1)}%`
+      : '—';
     const ratio = reference
       ? `${(run.tokensPerSecond / reference.tokensPerSecond).toFixed(3)}×`
       : '—';
