@@ -243,19 +243,21 @@ async function main(): Promise<void> {
     ['model', 'prompt', 'ours', 'ONNX Runtime', 'ours / ORT', 'PyTorch', 'ours / PyTorch'],
     cachedRows,
   );
-  table(
-    'Without a KV cache (each side re-runs the context per token): tokens/s',
-    [
-      'model',
-      'prompt',
-      'new tokens',
-      'ours',
-      'PyTorch',
-      'ours / PyTorch',
-      'ours cached / uncached',
-    ],
-    uncachedRows,
-  );
+  if (uncachedRows.length > 0) {
+    table(
+      'Without a KV cache (each side re-runs the context per token): tokens/s',
+      [
+        'model',
+        'prompt',
+        'new tokens',
+        'ours',
+        'PyTorch',
+        'ours / PyTorch',
+        'ours cached / uncached',
+      ],
+      uncachedRows,
+    );
+  }
   console.log(
     `\nPeers: onnxruntime-node ${(await import('onnxruntime-node')).env.versions.node} (CPU provider), ${[...versions].join(', ') || 'PyTorch did not run'}. Best of each, tokens/s:`,
   );
