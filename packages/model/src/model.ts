@@ -6,7 +6,7 @@
  * and its Conv1D layout, weight [in, out], so x @ W needs no transpose and
  * importing an HF checkpoint is an identity map.
  */
-import { causalMask } from '@gpt2/backends/kernels';
+import { causalMask, GPT2_BLOCK, runKernel, useKernel } from '@gpt2/backends/kernels';
 import { fillNormal, hashSeed } from '@gpt2/data/random';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GPT2Config, validateConfig } from './config.js';
@@ -118,10 +118,21 @@ class CausalSelfAttention {
     const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [B*T, C] each
     const heads = (t: tf.Tensor2D) =>
       tf.transpose(tf.reshape(t, [B, T, nh, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hd]
-    let keys = heads(k); // [B, nh, T, hd]
-    let values = heads(v); // [B, nh, T, hd]
-    if (context.cache) {
-      ({ k: keys, v: values } = context.cache.append(this.layer, keys, values)); // [B, nh, Tk, hd]
+    let keys: tf.Tensor4D; // [B, nh, Tk, hd]
+    let values: tf.Tensor4D; // [B, nh, Tk, hd]
+    if (!context.cache) {
+      keys = heads(k); // [B, nh, T, hd]
+      values = heads(v); // [B, nh, T, hd]
+    } else {
+      // The cache is position-major [Tk, B, C] (see KVCache).
+      const byPosition = (t: tf.Tensor2D) =>
+        tf.transpose(tf.reshape(t, [B, T, C]), [1, 0, 2]) as tf.Tensor3D; // [T, B, C]
+      const cached = context.cache.append(this.layer, byPosition(k), byPosition(v)); // [Tk, B, C]
+      const Tk = cached.k.shape[0];
+      const cachedHeads = (t: tf.Tensor3D) =>
+        tf.transpose(tf.reshape(t, [Tk, B, nh, hd]), [1, 2, 0, 3]) as tf.Tensor4D; // [B, nh, Tk, hd]
+      keys = cachedHeads(cached.k);
+      values = cachedHeads(cached.v);
     }
     const dropping = context.training && this.config.attnPdrop > 0;
     const y = causalSelfAttention(heads(q), keys, values, {
@@ -189,7 +200,11 @@ class Block {
   readonly ln2: LayerNorm;
   readonly mlp: MLP;
 
-  constructor(param: ParameterFactory, config: GPT2Config, layer: number) {
+  constructor(
+    param: ParameterFactory,
+    private readonly config: GPT2Config,
+    private readonly layer: number,
+  ) {
     this.ln1 = new LayerNorm(param, `h.${layer}.ln_1`, config);
     this.attn = new CausalSelfAttention(param, `h.${layer}.attn`, config, layer);
     this.ln2 = new LayerNorm(param, `h.${layer}.ln_2`, config);
@@ -198,8 +213,47 @@ class Block {
 
   /** Pre-LayerNorm residual block (GPT-2 §2.3). */
   forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
+    if (context.cache && !context.training && useKernel(GPT2_BLOCK)) {
+      return this.#forwardFused(x, context.cache);
+    }
     x = tf.add(x, this.attn.forward(this.ln1.forward(x), context)); // [B, T, C]
     return tf.add(x, this.mlp.forward(this.ln2.forward(x), context)); // [B, T, C]
+  }
+
+  /**
+   * The same block as one `GPT2Block` kernel (@gpt2/backends/kernels), for
+   * inference with a KV cache on a backend that has it: a decode step reads
+   * each weight once, and the native backend appends to the cache in place.
+   */
+  #forwardFused(x: tf.Tensor3D, cache: KVCache): tf.Tensor3D {
+    const past = cache.get(this.layer);
+    const optional = (name: string, t: tf.Variable | undefined) => (t ? { [name]: t } : {});
+    const [y, keys, values] = runKernel(
+      GPT2_BLOCK,
+      {
+        x,
+        ln1Gamma: this.ln1.weight as tf.Tensor1D,
+        ...optional('ln1Beta', this.ln1.bias),
+        attnWeight: this.attn.cAttnWeight as tf.Tensor2D,
+        ...optional('attnBias', this.attn.cAttnBias),
+        attnProjWeight: this.attn.cProjWeight as tf.Tensor2D,
+        ...optional('attnProjBias', this.attn.cProjBias),
+        ln2Gamma: this.ln2.weight as tf.Tensor1D,
+        ...optional('ln2Beta', this.ln2.bias),
+        fcWeight: this.mlp.cFcWeight as tf.Tensor2D,
+        ...optional('fcBias', this.mlp.cFcBias),
+        mlpProjWeight: this.mlp.cProjWeight as tf.Tensor2D,
+        ...optional('mlpProjBias', this.mlp.cProjBias),
+        ...(past ? { pastKeys: past.keys, pastValues: past.values } : {}),
+      },
+      {
+        nHead: this.config.nHead,
+        epsilon: this.config.layerNormEpsilon,
+        capacity: cache.nPositions,
+      },
+    ); // [B, T, C]; [Tk, B, C] twice
+    cache.set(this.layer, keys, values);
+    return y;
   }
 }
 
