@@ -3,6 +3,7 @@ import { UserError } from './errors/user-error.js';
 import {
   applyOverrides,
   checkTrainFileKeys,
+  loraOptionsFromSection,
   overridePath,
   parseOverrideValue,
 } from './train-config.js';
@@ -56,5 +57,33 @@ describe('train config', () => {
     expect(file.training.maxSteps).toBe(5);
     expect(parseOverrideValue('abc')).toBe('abc');
     expect(parseOverrideValue('true')).toBe(true);
+  });
+});
+
+describe('lora section', () => {
+  it('takes --lora.* overrides and comma-separated targets', () => {
+    const file = applyOverrides({}, [
+      ['lora.r', '8'],
+      ['lora.alpha', '16'],
+      ['lora.targets', 'c_attn,c_proj'],
+      ['init-from', 'gpt2-hf'],
+    ]);
+    expect(file).toEqual({
+      lora: { r: 8, alpha: 16, targets: 'c_attn,c_proj' },
+      initFrom: 'gpt2-hf',
+    });
+    expect(loraOptionsFromSection(file.lora!)).toEqual({
+      r: 8,
+      alpha: 16,
+      targets: ['c_attn', 'c_proj'],
+    });
+    expect(loraOptionsFromSection({ targets: 'all-linear' })).toEqual({ targets: 'all-linear' });
+    expect(overridePath('alpha')).toEqual(['lora', 'alpha']);
+    expect(messageOf(() => overridePath('layers'))).toMatch(
+      /ambiguous: use one of training.freeze.layers, lora.layers/,
+    );
+    expect(messageOf(() => applyOverrides({}, [['lora.rank', '8']]))).toMatch(
+      /unknown config key 'lora.rank'.*Valid keys in 'lora': r, alpha, dropout, targets, useRslora, layers/,
+    );
   });
 });

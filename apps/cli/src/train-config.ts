@@ -1,4 +1,4 @@
-import { PRESETS } from '@gpt2/model';
+import { DEFAULT_LORA_OPTIONS, type LoraOptions, PRESETS } from '@gpt2/model';
 import { DEFAULT_ADAMW, DEFAULT_TRAINING_CONFIG, type TrainingConfigInput } from '@gpt2/trainer';
 import { closest } from './cli/parse.js';
 import { UserError } from './errors/user-error.js';
@@ -16,14 +16,46 @@ export interface DataSection {
 }
 
 /**
+ * LoRA fine-tuning (`addLora` of @gpt2/model): with this section, `gpt2 train`
+ * trains adapters on the frozen `initFrom` model and its checkpoints are PEFT
+ * adapter folders.
+ */
+export interface LoraSection {
+  /** Rank. Default: 8. */
+  r?: number;
+  /** Scale numerator (scale alpha / r). Default: 8, PEFT's. */
+  alpha?: number;
+  /** Dropout on the adapters' input while training. Default: 0. */
+  dropout?: number;
+  /**
+   * Layers to adapt: names with PEFT's matching (`c_attn`, `c_proj` = both
+   * projections, `attn.c_proj`, `c_fc`), as a list or one comma-separated
+   * string (`--lora.targets c_attn,c_proj`), or `all-linear`. Default: `c_attn`.
+   */
+  targets?: string | string[];
+  /** Scale by alpha / √r (rsLoRA). Default: false. */
+  useRslora?: boolean;
+  /** Only these blocks. Default: all. */
+  layers?: number[];
+}
+
+/**
  * The JSON file `gpt2 train --config` reads. Sections map one-to-one onto the
  * packages: `model` → `resolveConfig` (@gpt2/model), `training` →
- * `resolveTrainingConfig` (@gpt2/trainer), `data` → `createBatchSampler` (@gpt2/data).
+ * `resolveTrainingConfig` (@gpt2/trainer), `data` → `createBatchSampler` (@gpt2/data),
+ * `lora` → `addLora` (@gpt2/model).
  */
 export interface TrainFile {
   model?: { preset?: string; [key: string]: unknown };
   data?: DataSection;
   training?: TrainingConfigInput;
+  /** LoRA adapters to train instead of the whole model (needs `initFrom`). Default: none. */
+  lora?: LoraSection;
+  /**
+   * Start from these weights: a checkpoint, run folder or Hugging Face GPT-2
+   * folder (`--init-from`). Relative to the config file. Default: none (a new model).
+   */
+  initFrom?: string;
   /** Run folder: checkpoints, metrics.jsonl, loss-curve.svg. Default: `.runs/train`. */
   out?: string;
   /** Seed of the weights, dropout and batch order. Default: {@link DEFAULT_TRAIN_SEED}. */
@@ -36,13 +68,35 @@ export const DEFAULT_RUN_DIR = '.runs/train';
 
 /** Valid keys per section, taken from the packages' own defaults so they never drift. */
 export const TRAIN_FILE_KEYS: Readonly<Record<string, readonly string[]>> = {
-  '': ['model', 'data', 'training', 'out', 'seed'],
+  '': ['model', 'data', 'training', 'lora', 'initFrom', 'out', 'seed'],
   model: ['preset', ...Object.keys(PRESETS.gpt2)],
   data: ['shards', 'batchSize', 'blockSize', 'mode'],
   training: Object.keys(DEFAULT_TRAINING_CONFIG),
   'training.optimizer': Object.keys(DEFAULT_ADAMW),
   'training.freeze': Object.keys(DEFAULT_TRAINING_CONFIG.freeze),
+  lora: [...Object.keys(DEFAULT_LORA_OPTIONS), 'layers'],
 };
+
+/**
+ * `addLora` options from a train file's `lora` section: a `targets` string is
+ * a comma-separated list of names (a regular expression is for the library;
+ * on the command line it would be a trap), except `all-linear`.
+ */
+export function loraOptionsFromSection(section: LoraSection): LoraOptions {
+  const { targets, ...rest } = section;
+  if (targets === undefined) return rest;
+  if (typeof targets === 'string') {
+    if (targets === 'all-linear') return { ...rest, targets };
+    return {
+      ...rest,
+      targets: targets
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    };
+  }
+  return { ...rest, targets };
+}
 
 /** ` Did you mean 'training.maxSteps'?` when `key` is a typo of one full key's last part. */
 function didYouMean(key: string, fullKeys: readonly string[]): string {

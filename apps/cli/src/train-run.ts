@@ -3,12 +3,24 @@ import { join } from 'node:path';
 import { type BackendInfo, measurePeakFlops } from '@gpt2/backends';
 import { createBatchSampler } from '@gpt2/data';
 import { openShards, type ShardDataset } from '@gpt2/data/node';
-import { countParameters, type GPT2Config, GPT2Model, resolveConfig } from '@gpt2/model';
+import {
+  addLora,
+  countParameters,
+  type GPT2Config,
+  GPT2Model,
+  type LoraModel,
+  resolveConfig,
+} from '@gpt2/model';
 import { gpt2Tokenizer, type Tokenizer, tokenizerFromJSON } from '@gpt2/tokenizer';
-import { createTrainer, type TrainerEvent, type TrainResult } from '@gpt2/trainer';
+import {
+  createLoraWeightsCodec,
+  createTrainer,
+  type TrainerEvent,
+  type TrainResult,
+} from '@gpt2/trainer';
 import { createNodeCheckpointStore } from '@gpt2/trainer/node';
 import { selectBackend } from './backend.js';
-import { loadModel, RUN_FILES } from './checkpoint.js';
+import { describeLora, loadModel, RUN_FILES } from './checkpoint.js';
 import type { CliContext } from './cli/context.js';
 import { UserError } from './errors/user-error.js';
 import { ensureWritableDirectory, requireDirectory } from './io/files.js';
@@ -18,7 +30,12 @@ import { type LossPoint, writeLossCurveSvg } from './plot/loss-curve.js';
 import { formatCount, formatDuration } from './progress/format.js';
 import { ProgressLine } from './progress/progress-line.js';
 import { saveTokenizer } from './tokenizer-file.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_TRAIN_SEED, type TrainFile } from './train-config.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_TRAIN_SEED,
+  loraOptionsFromSection,
+  type TrainFile,
+} from './train-config.js';
 
 /** Options for {@link runTraining}. */
 export interface RunTrainingOptions {
@@ -28,8 +45,6 @@ export interface RunTrainingOptions {
   outDir: string;
   /** `--backend` value. */
   backend: string;
-  /** Start from these weights (our checkpoint, a run folder or an HF folder). */
-  initFrom?: string | undefined;
   /** Continue the latest checkpoint in `outDir`. */
   resume?: boolean;
   /** Title of the loss-curve picture. Default: the run folder. */
@@ -44,8 +59,10 @@ export interface RunTrainingOptions {
 export interface TrainingRun {
   result: TrainResult;
   backend: BackendInfo;
-  /** The trained model; the caller disposes it. */
+  /** The trained model (adapters attached for a LoRA run); the caller disposes it and `lora`. */
   model: GPT2Model;
+  /** The trained adapters of a LoRA run. */
+  lora: LoraModel | undefined;
   tokenizer: Tokenizer;
   config: GPT2Config;
   /** Location of the checkpoint written at the end. */
@@ -133,21 +150,29 @@ export async function runTraining(
 
     let model: GPT2Model;
     const modelSection = { ...(file.model ?? {}) } as Record<string, unknown>;
-    if (options.initFrom !== undefined) {
-      const loaded = await loadModel(context, options.initFrom);
+    // A resumed full run gets its weights from the checkpoint; a LoRA run only
+    // its adapters, so its frozen base is loaded again from initFrom.
+    const initFrom = options.resume && !file.lora ? undefined : file.initFrom;
+    if (file.lora && file.initFrom === undefined) {
+      throw new UserError(
+        'LoRA fine-tunes a trained model: give --init-from MODEL (a checkpoint, run folder or HF GPT-2 folder).',
+      );
+    }
+    if (initFrom !== undefined) {
+      const loaded = await loadModel(context, initFrom);
       model = loaded.model;
       for (const key of SHAPE_KEYS) {
         if (key in modelSection && modelSection[key] !== model.config[key]) {
           model.dispose();
           throw new UserError(
-            `'${options.initFrom}' is a checkpoint from another config: model.${key} is ${String(model.config[key])} there, ${String(modelSection[key])} here.`,
+            `'${initFrom}' is a checkpoint from another config: model.${key} is ${String(model.config[key])} there, ${String(modelSection[key])} here.`,
           );
         }
       }
       if (loaded.tokenizer.vocabSize !== tokenizer.vocabSize) {
         model.dispose();
         throw new UserError(
-          `'${options.initFrom}' was trained with ${loaded.tokenizer.name} (${loaded.tokenizer.vocabSize} tokens) but the shards use ${tokenizer.name} (${tokenizer.vocabSize}).`,
+          `'${initFrom}' was trained with ${loaded.tokenizer.name} (${loaded.tokenizer.vocabSize} tokens) but the shards use ${tokenizer.name} (${tokenizer.vocabSize}).`,
         );
       }
     } else {
@@ -171,6 +196,16 @@ export async function runTraining(
         `data.blockSize ${blockSize} exceeds the model's context (nPositions ${config.nPositions}).`,
       );
     }
+    let lora: LoraModel | undefined;
+    if (file.lora) {
+      try {
+        lora = addLora(model, { ...loraOptionsFromSection(file.lora), seed });
+      } catch (error) {
+        model.dispose();
+        if (error instanceof RangeError) throw new UserError(`lora: ${error.message}`);
+        throw error;
+      }
+    }
     const batchSize = file.data?.batchSize ?? DEFAULT_BATCH_SIZE;
     const mode = file.data?.mode;
     const trainSampler = createBatchSampler(train, {
@@ -188,6 +223,12 @@ export async function runTraining(
     context.stderr.write(
       `model: ${formatCount(countParameters(config))} parameters (${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.nPositions}, vocab ${config.vocabSize}); batch ${batchSize}×${blockSize}; data ${formatCount(train.length)} train / ${formatCount(val.length)} val tokens\n`,
     );
+    if (lora) {
+      const share = (100 * lora.trainableParameterCount()) / countParameters(config);
+      context.stderr.write(
+        `training ${describeLora(lora)} (${share.toFixed(2)}% of the model); base frozen: ${initFrom}\n`,
+      );
+    }
 
     const metricsPath = join(outDir, RUN_FILES.metrics);
     const lossCurvePath = join(outDir, RUN_FILES.lossCurve);
@@ -239,7 +280,9 @@ export async function runTraining(
     };
 
     const trainer = createTrainer({
-      model,
+      model: lora ?? model,
+      // A LoRA run's checkpoints are PEFT adapter folders naming their base.
+      ...(lora ? { weightsCodec: createLoraWeightsCodec({ baseModelNameOrPath: initFrom }) } : {}),
       train: trainSampler,
       val: valSampler,
       config: file.training ?? {},
@@ -270,6 +313,7 @@ export async function runTraining(
         result,
         backend,
         model,
+        lora,
         tokenizer,
         config,
         checkpoint: result.checkpoint ? store.locate(result.checkpoint) : checkpoint,
@@ -283,6 +327,7 @@ export async function runTraining(
       };
     } catch (error) {
       progress.done();
+      lora?.dispose();
       model.dispose();
       throw error;
     } finally {

@@ -39,5 +39,7 @@ void gpt2_parallel_for(int64_t n, int64_t grain, gpt2_range_fn fn, void *context
 napi_status gpt2_kernels_init(napi_env env, napi_value exports);
 /* Adds the fused kernels (GELU, LayerNorm, attention, cross-entropy). */
 napi_status gpt2_fused_init(napi_env env, napi_value exports);
+/* Adds the inference kernels (the GPT-2 block with a KV cache, few-row products). */
+napi_status gpt2_decode_init(napi_env env, napi_value exports);
 
 #endif

@@ -1,7 +1,8 @@
 /**
  * @gpt2/model: GPT-2 in tfjs-core. Config and presets (HF-compatible),
- * parameter and FLOP counts, the model with GPT-2 initialisation, loss, and a
- * KV cache for incremental decoding. Brings no backend: call `initBackend`
+ * parameter and FLOP counts, the model with GPT-2 initialisation, loss, a
+ * KV cache for incremental decoding, and LoRA adapters in Hugging Face PEFT's
+ * format. Brings no backend: call `initBackend`
  * from `@gpt2/backends` (or set one yourself) first.
  */
 export * from './bundle/index.js';
@@ -21,11 +22,13 @@ export {
 } from './count.js';
 export { ConfigError } from './errors/config-error.js';
 export { ContextLengthError } from './errors/context-length-error.js';
+export { LoraAdapterError, type LoraAdapterProblem } from './errors/lora-adapter-error.js';
 export { TokenIdError } from './errors/token-id-error.js';
 export { configFromHF, configToHF } from './hf-config.js';
 export type { TokenIds } from './inputs.js';
 export { KVCache, type KVCacheOptions } from './kv-cache.js';
 export * from './llmc/index.js';
+export * from './lora/index.js';
 export { type CrossEntropyOptions, crossEntropy, DEFAULT_IGNORE_INDEX } from './loss.js';
 export {
   DEFAULT_SEED,
@@ -33,6 +36,7 @@ export {
   type GPT2Init,
   GPT2Model,
   type GPT2ModelOptions,
+  type LinearBranch,
   type LossOptions,
 } from './model.js';
 export { PRESETS, type PresetName } from './presets.js';

@@ -1,4 +1,6 @@
 import { initBackend } from '@gpt2/backends';
+import { GPT2_BLOCK } from '@gpt2/backends/kernels';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { type GPT2Config, resolveConfig } from './config.js';
@@ -74,11 +76,20 @@ const config = resolveConfig({
   nHead: 3,
 });
 
-describe.each(['cpu', 'wasm'] as const)('on %s', (backend) => {
+// native decodes with its GPT2Block kernel (the cache grown in place); cpu and wasm with the layers one by one.
+const BACKENDS = [
+  'cpu',
+  'wasm',
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
+] as const;
+
+describe.each(BACKENDS)('on %s', (backend) => {
   it('KV-cached decoding gives the full forward pass logits (1e-5), also after crop', async () => {
     await initBackend(backend);
     expect(tf.getBackend()).toBe(backend);
     checkCacheMatchesFull(config);
+    // The fused block runs exactly where the backend has it.
+    expect(tf.getKernel(GPT2_BLOCK.name, backend) !== undefined).toBe(backend === 'native');
   });
 
   it('the same holds with sinusoidal positions', async () => {

@@ -11,18 +11,24 @@ export interface KVCacheOptions {
 }
 
 /**
- * Keys and values of past positions, per layer, for incremental decoding:
- * k and v are [B, nHead, length, headDim]. `GPT2Model.forward` extends it in
- * place; {@link KVCache.crop} shortens it so a sampler can slide its window.
+ * Keys and values of past positions, per layer, for incremental decoding.
+ * Each layer holds keys and values [length, B, C], position-major with the
+ * heads side by side (as the qkv projection writes them): appending positions
+ * appends rows, which lets a backend with the `GPT2Block` kernel (the native
+ * backend) keep the cache in one preallocated buffer and write each new
+ * position in place, instead of copying the whole cache every step.
+ * `GPT2Model.forward` extends it; {@link KVCache.crop} shortens it so a sampler
+ * can slide its window; {@link KVCache.select} reorders its sequences.
  * Holds tensors: call {@link KVCache.dispose} when done.
  */
 export class KVCache {
   readonly nLayer: number;
+  /** The model's context length: the most positions the cache holds. */
   readonly nPositions: number;
   #batchSize: number;
   #length = 0;
-  #keys: (tf.Tensor4D | undefined)[];
-  #values: (tf.Tensor4D | undefined)[];
+  #keys: (tf.Tensor3D | undefined)[];
+  #values: (tf.Tensor3D | undefined)[];
   #disposed = false;
 
   constructor(options: KVCacheOptions) {
@@ -40,7 +46,7 @@ export class KVCache {
     this.#values = new Array(options.nLayer).fill(undefined);
   }
 
-  /** Sequences held (rows of the batch axis); {@link KVCache.select} changes it. */
+  /** Sequences held (the batch axis); {@link KVCache.select} changes it. */
   get batchSize(): number {
     return this.#batchSize;
   }
@@ -56,28 +62,49 @@ export class KVCache {
   }
 
   /**
-   * Append one layer's new keys and values [B, nHead, T, headDim] and return
-   * the whole [B, nHead, length + T, headDim] tensors. The returned tensors are
-   * owned by the cache (kept out of any enclosing `tf.tidy`); the ones they
-   * replace are disposed. Called by the model once per layer; the length
-   * advances with {@link KVCache.advance} after the last layer.
+   * One layer's keys and values [length, B, C] (position-major), or undefined
+   * while nothing is cached. Owned by the cache: do not dispose them.
    */
-  append(layer: number, k: tf.Tensor4D, v: tf.Tensor4D): { k: tf.Tensor4D; v: tf.Tensor4D } {
+  get(layer: number): { keys: tf.Tensor3D; values: tf.Tensor3D } | undefined {
+    this.#assertLive();
+    const keys = this.#keys[layer];
+    const values = this.#values[layer];
+    return keys && values ? { keys, values } : undefined;
+  }
+
+  /**
+   * Make `keys` and `values` [length + T, B, C] the layer's cache (kept out of
+   * any enclosing `tf.tidy`), disposing the ones they replace: the model calls
+   * this with what the `GPT2Block` kernel returns. The length advances with
+   * {@link KVCache.advance} after the last layer.
+   */
+  set(layer: number, keys: tf.Tensor3D, values: tf.Tensor3D): void {
+    this.#assertLive();
+    const oldK = this.#keys[layer];
+    const oldV = this.#values[layer];
+    this.#keys[layer] = tf.keep(keys);
+    this.#values[layer] = tf.keep(values);
+    if (oldK !== keys) oldK?.dispose();
+    if (oldV !== values) oldV?.dispose();
+  }
+
+  /**
+   * Append one layer's new keys and values [T, B, C] and return the whole
+   * [length + T, B, C] tensors (owned by the cache). The model calls this once
+   * per layer on backends without the `GPT2Block` kernel.
+   */
+  append(layer: number, k: tf.Tensor3D, v: tf.Tensor3D): { k: tf.Tensor3D; v: tf.Tensor3D } {
     this.#assertLive();
     const oldK = this.#keys[layer];
     const oldV = this.#values[layer];
     // tfjs has no in-place write, so growing by concat (one O(length) copy)
     // is the cheapest functional update: on wasm, gpt2 at length 512, 0.1 ms
     // per tensor (~5% of a decode step), while writing into a preallocated
-    // [B, nh, nPositions, hd] buffer with tf.where measured 74 ms.
-    const newK = oldK ? tf.concat([oldK, k], 2) : k; // [B, nh, length + T, hd]
-    const newV = oldV ? tf.concat([oldV, v], 2) : v; // [B, nh, length + T, hd]
-    tf.keep(newK);
-    tf.keep(newV);
-    oldK?.dispose();
-    oldV?.dispose();
-    this.#keys[layer] = newK;
-    this.#values[layer] = newV;
+    // buffer with tf.where measured 74 ms. (The native backend's GPT2Block
+    // kernel appends in place instead.)
+    const newK = oldK ? tf.concat([oldK, k], 0) : k; // [length + T, B, C]
+    const newV = oldV ? tf.concat([oldV, v], 0) : v; // [length + T, B, C]
+    this.set(layer, newK, newV);
     return { k: newK, v: newV };
   }
 
@@ -95,13 +122,13 @@ export class KVCache {
       );
     }
     if (length === this.#length) return;
+    const keep = (t: tf.Tensor3D) => tf.keep(tf.slice(t, [0, 0, 0], [length, -1, -1])); // [length, B, C]
     for (let layer = 0; layer < this.nLayer; layer++) {
       const k = this.#keys[layer];
       const v = this.#values[layer];
       if (!k || !v) continue;
-      const [B, nh, , hd] = k.shape;
-      this.#keys[layer] = length === 0 ? undefined : tf.keep(tf.slice(k, 0, [B, nh, length, hd]));
-      this.#values[layer] = length === 0 ? undefined : tf.keep(tf.slice(v, 0, [B, nh, length, hd]));
+      this.#keys[layer] = length === 0 ? undefined : keep(k);
+      this.#values[layer] = length === 0 ? undefined : keep(v);
       k.dispose();
       v.dispose();
     }
@@ -129,8 +156,8 @@ export class KVCache {
       const k = this.#keys[layer];
       const v = this.#values[layer];
       if (!k || !v) continue;
-      this.#keys[layer] = tf.keep(tf.gather(k, indices, 0)); // [B', nh, length, hd]
-      this.#values[layer] = tf.keep(tf.gather(v, indices, 0)); // [B', nh, length, hd]
+      this.#keys[layer] = tf.keep(tf.gather(k, indices, 1)); // [length, B', C]
+      this.#values[layer] = tf.keep(tf.gather(v, indices, 1)); // [length, B', C]
       k.dispose();
       v.dispose();
     }

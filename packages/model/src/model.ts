@@ -6,7 +6,7 @@
  * and its Conv1D layout, weight [in, out], so x @ W needs no transpose and
  * importing an HF checkpoint is an identity map.
  */
-import { causalMask } from '@gpt2/backends/kernels';
+import { causalMask, GPT2_BLOCK, runKernel, useKernel } from '@gpt2/backends/kernels';
 import { fillNormal, hashSeed } from '@gpt2/data/random';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GPT2Config, validateConfig } from './config.js';
@@ -15,6 +15,7 @@ import { type TokenIds, toTokenTensor } from './inputs.js';
 import { KVCache } from './kv-cache.js';
 import { type CrossEntropyOptions, crossEntropy } from './loss.js';
 import { causalSelfAttention } from './ops/causal-attention.js';
+import { gelu } from './ops/gelu.js';
 import { layerNorm } from './ops/layer-norm.js';
 import { linearGelu } from './ops/linear-gelu.js';
 import { sinusoidalTable } from './sinusoidal.js';
@@ -34,12 +35,35 @@ interface ForwardContext {
   /** Additive causal mask [T, Tk] (0 or -1e9), absent when T = 1. */
   mask: tf.Tensor2D | undefined;
   cache: KVCache | undefined;
+  /** Side branches (LoRA adapters) by layer name, e.g. `h.0.attn.c_attn`. */
+  branches: ReadonlyMap<string, LinearBranch>;
 }
 
-/** x @ W + b for x [N, in], W [in, out] (HF Conv1D). */
-function linear(x: tf.Tensor2D, weight: tf.Variable, bias: tf.Variable | undefined): tf.Tensor2D {
-  const y = tf.matMul(x, weight as tf.Tensor2D) as tf.Tensor2D; // [N, out]
-  return bias ? (tf.add(y, bias) as tf.Tensor2D) : y;
+/**
+ * A side branch on one of the model's Conv1D layers: its output is added to
+ * the layer's x·W + b. This is how LoRA adapters plug in (see `addLora`);
+ * attach one with {@link GPT2Model.setLinearBranch}.
+ */
+export interface LinearBranch {
+  /**
+   * The branch's output [N, out] for the layer's input `x` [N, in]. Called
+   * inside the model's `tf.tidy`. `dropout` is the model's own (identity
+   * unless training; seeded, so resumed runs draw the same masks).
+   */
+  forward(x: tf.Tensor2D, dropout: <T extends tf.Tensor>(x: T, rate: number) => T): tf.Tensor2D;
+}
+
+/** x @ W + b (+ a side branch) for x [N, in], W [in, out] (HF Conv1D). */
+function linear(
+  x: tf.Tensor2D,
+  weight: tf.Variable,
+  bias: tf.Variable | undefined,
+  branch: LinearBranch | undefined,
+  context: ForwardContext,
+): tf.Tensor2D {
+  let y = tf.matMul(x, weight as tf.Tensor2D) as tf.Tensor2D; // [N, out]
+  if (bias) y = tf.add(y, bias) as tf.Tensor2D; // [N, out]
+  return branch ? (tf.add(y, branch.forward(x, context.dropout)) as tf.Tensor2D) : y; // [N, out]
 }
 
 class LayerNorm {
@@ -67,7 +91,7 @@ class CausalSelfAttention {
 
   constructor(
     param: ParameterFactory,
-    prefix: string,
+    private readonly prefix: string,
     private readonly config: GPT2Config,
     private readonly layer: number,
   ) {
@@ -85,14 +109,31 @@ class CausalSelfAttention {
     const [B, T, C] = x.shape;
     const nh = this.config.nHead;
     const hd = C / nh;
-    const qkv = linear(tf.reshape(x, [B * T, C]) as tf.Tensor2D, this.cAttnWeight, this.cAttnBias); // [B*T, 3C]
+    const qkv = linear(
+      tf.reshape(x, [B * T, C]) as tf.Tensor2D,
+      this.cAttnWeight,
+      this.cAttnBias,
+      context.branches.get(`${this.prefix}.c_attn`),
+      context,
+    ); // [B*T, 3C]
     const [q, k, v] = tf.split(qkv, 3, -1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D]; // [B*T, C] each
     const heads = (t: tf.Tensor2D) =>
       tf.transpose(tf.reshape(t, [B, T, nh, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B, nh, T, hd]
-    let keys = heads(k); // [B, nh, T, hd]
-    let values = heads(v); // [B, nh, T, hd]
-    if (context.cache) {
-      ({ k: keys, v: values } = context.cache.append(this.layer, keys, values)); // [B, nh, Tk, hd]
+    let keys: tf.Tensor4D; // [B, nh, Tk, hd]
+    let values: tf.Tensor4D; // [B, nh, Tk, hd]
+    if (!context.cache) {
+      keys = heads(k); // [B, nh, T, hd]
+      values = heads(v); // [B, nh, T, hd]
+    } else {
+      // The cache is position-major [Tk, B, C] (see KVCache).
+      const byPosition = (t: tf.Tensor2D) =>
+        tf.transpose(tf.reshape(t, [B, T, C]), [1, 0, 2]) as tf.Tensor3D; // [T, B, C]
+      const cached = context.cache.append(this.layer, byPosition(k), byPosition(v)); // [Tk, B, C]
+      const Tk = cached.k.shape[0];
+      const cachedHeads = (t: tf.Tensor3D) =>
+        tf.transpose(tf.reshape(t, [Tk, B, nh, hd]), [1, 2, 0, 3]) as tf.Tensor4D; // [B, nh, Tk, hd]
+      keys = cachedHeads(cached.k);
+      values = cachedHeads(cached.v);
     }
     const dropping = context.training && this.config.attnPdrop > 0;
     const y = causalSelfAttention(heads(q), keys, values, {
@@ -101,7 +142,13 @@ class CausalSelfAttention {
       ...(dropping ? { dropout: (p) => context.dropout(p, this.config.attnPdrop) } : {}),
     }); // [B, nh, T, hd]
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // [B*T, C]
-    const out = linear(merged, this.cProjWeight, this.cProjBias); // [B*T, C]
+    const out = linear(
+      merged,
+      this.cProjWeight,
+      this.cProjBias,
+      context.branches.get(`${this.prefix}.c_proj`),
+      context,
+    ); // [B*T, C]
     return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
   }
 }
@@ -114,7 +161,7 @@ class MLP {
 
   constructor(
     param: ParameterFactory,
-    prefix: string,
+    private readonly prefix: string,
     private readonly config: GPT2Config,
   ) {
     const C = config.nEmbd;
@@ -127,12 +174,21 @@ class MLP {
 
   forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
     const [B, T, C] = x.shape;
-    const h = linearGelu(
-      tf.reshape(x, [B * T, C]) as tf.Tensor2D,
-      this.cFcWeight as tf.Tensor2D,
-      this.cFcBias as tf.Tensor1D | undefined,
-    ); // [B*T, 4C]
-    const out = linear(h, this.cProjWeight, this.cProjBias); // [B*T, C]
+    const { branches } = context;
+    const fc = branches.get(`${this.prefix}.c_fc`);
+    const rows = tf.reshape(x, [B * T, C]) as tf.Tensor2D; // [B*T, C]
+    // GELU(x·W + b) in one kernel where the backend has MATMUL_BIAS_GELU; a LoRA branch on
+    // c_fc adds to x·W + b before GELU, so that layer keeps the separate ops.
+    const h = fc
+      ? gelu(linear(rows, this.cFcWeight, this.cFcBias, fc, context))
+      : linearGelu(rows, this.cFcWeight as tf.Tensor2D, this.cFcBias as tf.Tensor1D | undefined); // [B*T, 4C]
+    const out = linear(
+      h,
+      this.cProjWeight,
+      this.cProjBias,
+      branches.get(`${this.prefix}.c_proj`),
+      context,
+    ); // [B*T, C]
     return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
   }
 }
@@ -143,7 +199,11 @@ class Block {
   readonly ln2: LayerNorm;
   readonly mlp: MLP;
 
-  constructor(param: ParameterFactory, config: GPT2Config, layer: number) {
+  constructor(
+    param: ParameterFactory,
+    private readonly config: GPT2Config,
+    private readonly layer: number,
+  ) {
     this.ln1 = new LayerNorm(param, `h.${layer}.ln_1`, config);
     this.attn = new CausalSelfAttention(param, `h.${layer}.attn`, config, layer);
     this.ln2 = new LayerNorm(param, `h.${layer}.ln_2`, config);
@@ -152,8 +212,47 @@ class Block {
 
   /** Pre-LayerNorm residual block (GPT-2 §2.3). */
   forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
+    if (context.cache && !context.training && useKernel(GPT2_BLOCK)) {
+      return this.#forwardFused(x, context.cache);
+    }
     x = tf.add(x, this.attn.forward(this.ln1.forward(x), context)); // [B, T, C]
     return tf.add(x, this.mlp.forward(this.ln2.forward(x), context)); // [B, T, C]
+  }
+
+  /**
+   * The same block as one `GPT2Block` kernel (@gpt2/backends/kernels), for
+   * inference with a KV cache on a backend that has it: a decode step reads
+   * each weight once, and the native backend appends to the cache in place.
+   */
+  #forwardFused(x: tf.Tensor3D, cache: KVCache): tf.Tensor3D {
+    const past = cache.get(this.layer);
+    const optional = (name: string, t: tf.Variable | undefined) => (t ? { [name]: t } : {});
+    const [y, keys, values] = runKernel(
+      GPT2_BLOCK,
+      {
+        x,
+        ln1Gamma: this.ln1.weight as tf.Tensor1D,
+        ...optional('ln1Beta', this.ln1.bias),
+        attnWeight: this.attn.cAttnWeight as tf.Tensor2D,
+        ...optional('attnBias', this.attn.cAttnBias),
+        attnProjWeight: this.attn.cProjWeight as tf.Tensor2D,
+        ...optional('attnProjBias', this.attn.cProjBias),
+        ln2Gamma: this.ln2.weight as tf.Tensor1D,
+        ...optional('ln2Beta', this.ln2.bias),
+        fcWeight: this.mlp.cFcWeight as tf.Tensor2D,
+        ...optional('fcBias', this.mlp.cFcBias),
+        mlpProjWeight: this.mlp.cProjWeight as tf.Tensor2D,
+        ...optional('mlpProjBias', this.mlp.cProjBias),
+        ...(past ? { pastKeys: past.keys, pastValues: past.values } : {}),
+      },
+      {
+        nHead: this.config.nHead,
+        epsilon: this.config.layerNormEpsilon,
+        capacity: cache.nPositions,
+      },
+    ); // [B, T, C]; [Tk, B, C] twice
+    cache.set(this.layer, keys, values);
+    return y;
   }
 }
 
@@ -210,6 +309,7 @@ export class GPT2Model {
   readonly #blocks: Block[] = [];
   readonly #lnF: LayerNorm;
   readonly #lmHead: tf.Variable | undefined;
+  readonly #branches = new Map<string, LinearBranch>();
   readonly #seed: number;
   #dropoutCalls = 0;
   #sinusoid: tf.Tensor2D | undefined;
@@ -274,6 +374,52 @@ export class GPT2Model {
     return new Map(this.#parameters);
   }
 
+  /**
+   * Names of the Conv1D layers a {@link LinearBranch} can attach to, in
+   * parameter order: `h.{i}.attn.c_attn` [C → 3C], `h.{i}.attn.c_proj`
+   * [C → C], `h.{i}.mlp.c_fc` [C → 4C], `h.{i}.mlp.c_proj` [4C → C]. Each
+   * layer's weight is `parameters().get(name + '.weight')`, [in, out].
+   */
+  linearLayerNames(): string[] {
+    const names: string[] = [];
+    for (let i = 0; i < this.config.nLayer; i++) {
+      names.push(
+        `h.${i}.attn.c_attn`,
+        `h.${i}.attn.c_proj`,
+        `h.${i}.mlp.c_fc`,
+        `h.${i}.mlp.c_proj`,
+      );
+    }
+    return names;
+  }
+
+  /**
+   * Attach `branch` to the Conv1D layer `layer` (one of
+   * {@link linearLayerNames}), or detach with `undefined`. Every forward pass
+   * then adds the branch's output to the layer's. One branch per layer: an
+   * adapter must be detached before another is attached.
+   *
+   * @throws RangeError for an unknown layer, or a layer that already has a branch.
+   */
+  setLinearBranch(layer: string, branch: LinearBranch | undefined): void {
+    this.#assertLive();
+    if (!this.linearLayerNames().includes(layer)) {
+      throw new RangeError(
+        `setLinearBranch: '${layer}' is not a Conv1D layer of this model (h.{i}.attn.c_attn, h.{i}.attn.c_proj, h.{i}.mlp.c_fc or h.{i}.mlp.c_proj, i < ${this.config.nLayer}).`,
+      );
+    }
+    if (branch === undefined) {
+      this.#branches.delete(layer);
+      return;
+    }
+    if (this.#branches.has(layer)) {
+      throw new RangeError(
+        `setLinearBranch: layer '${layer}' already has a branch (another adapter is attached); remove it first.`,
+      );
+    }
+    this.#branches.set(layer, branch);
+  }
+
   /** A KV cache for incremental decoding of `batchSize` sequences. */
   createKVCache(batchSize: number): KVCache {
     return new KVCache({
@@ -309,6 +455,7 @@ export class GPT2Model {
         dropout: (x, rate) => (training && rate > 0 ? this.#dropout(x, rate) : x),
         mask: T > 1 ? tf.slice(this.#mask(), [start, 0], [T, start + T]) : undefined, // [T, Tk]
         cache,
+        branches: this.#branches,
       };
       const tok = tf.reshape(tf.gather(this.#wte, tf.reshape(idx, [B * T])), [B, T, C]); // [B, T, C]
       const pos = tf.slice(this.#positions(), [start, 0], [T, C]); // [T, C]
@@ -337,11 +484,17 @@ export class GPT2Model {
     );
   }
 
+  /** True after {@link dispose}. */
+  get isDisposed(): boolean {
+    return this.#disposed;
+  }
+
   /** Release every parameter and cached constant. */
   dispose(): void {
     if (this.#disposed) return;
     for (const variable of this.#parameters.values()) variable.dispose();
     this.#parameters.clear();
+    this.#branches.clear();
     this.#sinusoid?.dispose();
     this.#causalMask?.dispose();
     this.#disposed = true;

@@ -1,4 +1,5 @@
 import { initBackend } from '@gpt2/backends';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import { GPT2Model, PRESETS } from '@gpt2/model';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +10,14 @@ import { compareCachedUncached } from './testing/real-model-checks.js';
 // The real model and the real GPT-2 tokenizer, tiny widths: nPositions 32 so 40 new tokens slide the window.
 const config = { ...PRESETS['gpt2-tiny'], vocabSize: 50257, nPositions: 32 };
 
-describe.each(['cpu', 'wasm'] as const)(
+// native decodes with its GPT2Block kernel and a cache grown in place, its uncached path layer by layer.
+const BACKENDS = [
+  'cpu',
+  'wasm',
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
+] as const;
+
+describe.each(BACKENDS)(
   'generate on the %s backend (real GPT2Model, gpt2 tokenizer)',
   (backend) => {
     it('cached and uncached generation give identical tokens: greedy and seeded sampling', async () => {
@@ -57,9 +65,9 @@ describe.each(['cpu', 'wasm'] as const)(
   },
 );
 
-describe('memory', () => {
-  it('tf.memory().numTensors is flat over 1,000 generated tokens (tiny model, cpu)', async () => {
-    await initBackend('cpu');
+describe.each(BACKENDS.filter((b) => b !== 'wasm'))('memory on %s', (backend) => {
+  it('tf.memory().numTensors is flat over 1,000 generated tokens (tiny model)', async () => {
+    await initBackend(backend);
     const tokenizer = await gpt2Tokenizer();
     // gpt2-tiny as is (vocabulary 512: ids the GPT-2 tokenizer decodes), prompts as ids.
     const model = GPT2Model.create(PRESETS['gpt2-tiny'], { seed: 1 });

@@ -106,8 +106,12 @@ export class TokenWindow {
     }
     // [B, 1, V], or [B, T, V] from a model that ignores lastPositionOnly.
     const at = (logits.shape[1] as number) - 1;
+    // A decode step's [B, 1, V] needs no slice: the reshape shares its storage (one kernel less per token).
     const last = tf.tidy(() =>
-      tf.reshape(tf.slice(logits, [0, at, 0], [batch, 1, vocabSize]), [batch, vocabSize]),
+      tf.reshape(at === 0 ? logits : tf.slice(logits, [0, at, 0], [batch, 1, vocabSize]), [
+        batch,
+        vocabSize,
+      ]),
     ); // [B, V]
     logits.dispose();
     try {

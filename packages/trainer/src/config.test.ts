@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAINING_CONFIG, resolveTrainingConfig } from './config.js';
+import { DEFAULT_TRAINING_CONFIG, resolveTrainingConfig, trainableParameters } from './config.js';
 
 describe('resolveTrainingConfig', () => {
   it('fills defaults, including nested ones', () => {
@@ -23,5 +23,18 @@ describe('resolveTrainingConfig', () => {
       /gradientAccumulationSteps must be ≥ 1/,
     );
     expect(() => resolveTrainingConfig({ keepLast: 1.5 })).toThrow(/keepLast must be an integer/);
+  });
+});
+
+describe('trainableParameters', () => {
+  it('refuses variables that tfjs would give no gradient (a model under a LoRA adapter)', () => {
+    const parameters = new Map([
+      ['wte.weight', { trainable: true }],
+      ['h.0.attn.c_attn.weight', { trainable: false }],
+    ]);
+    expect(() => trainableParameters(parameters, {})).toThrow(
+      /'h\.0\.attn\.c_attn\.weight' is frozen .*train the LoraModel/,
+    );
+    expect([...trainableParameters(parameters, { layers: 1 }).keys()]).toEqual(['wte.weight']);
   });
 });

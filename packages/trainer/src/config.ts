@@ -146,6 +146,9 @@ export function resolveTrainingConfig(input: TrainingConfigInput = {}): Training
 /**
  * The parameters to optimize: all of `parameters` except the frozen ones.
  * Names follow @gpt2/model (`wte.weight`, `wpe.weight`, `h.{i}.…`).
+ * @throws RangeError when a chosen variable is not trainable (`trainable =
+ *   false`, as while a LoRA adapter is attached to the model): tfjs would give
+ *   it no gradient, and the step would silently apply only weight decay.
  */
 export function trainableParameters<V>(
   parameters: Map<string, V>,
@@ -161,5 +164,12 @@ export function trainableParameters<V>(
   }
   if (result.size === 0)
     throw new RangeError('Training config: freeze leaves no parameter to train.');
+  for (const [name, variable] of result) {
+    if ((variable as { trainable?: unknown }).trainable === false) {
+      throw new RangeError(
+        `Parameter '${name}' is frozen (trainable = false), e.g. by a LoRA adapter attached to the model: train the LoraModel that addLora returned, or dispose it to train the whole model.`,
+      );
+    }
+  }
   return result;
 }

@@ -55,6 +55,11 @@ export type {
 export { modelFlopsPerToken } from './flops.js';
 export { GPT2_WEIGHTS_CODEC, PARAMETERS_WEIGHTS_CODEC, withDropout } from './gpt2-weights.js';
 export {
+  createLoraWeightsCodec,
+  isLoraModel,
+  type LoraWeightsCodecOptions,
+} from './lora-weights.js';
+export {
   AdamW,
   type AdamWHyperparameters,
   type AdamWOptions,

@@ -28,6 +28,12 @@ export interface TrainableModel {
   getRandomState?(): unknown;
   /** Restore {@link getRandomState}'s value. */
   setRandomState?(state: unknown): void;
+  /**
+   * Model FLOPs per token, for model FLOP utilisation, when the GPT-2 count
+   * from `config` does not apply (a LoRA model computes no weight gradients
+   * for its frozen weights). Default: `flopsPerToken(config)`.
+   */
+  flopsPerToken?(options: { training: boolean }): number;
 }
 
 /** Turns a model's weights into checkpoint bytes and back. */
@@ -36,4 +42,10 @@ export interface WeightsCodec {
   encode(model: TrainableModel): Promise<Uint8Array>;
   /** Load weights from {@link encode}'s bytes into the model; throws a clear error on mismatch. */
   decode(model: TrainableModel, bytes: Uint8Array): Promise<void>;
+  /** The weights' file name in a checkpoint. Default: `model.safetensors`. */
+  readonly file?: string;
+  /** Files written beside the weights, by name (e.g. PEFT's `adapter_config.json`). Default: none. */
+  sideFiles?(model: TrainableModel): Promise<ReadonlyMap<string, Uint8Array>>;
+  /** Write the model's `config.json` too (a checkpoint that is a model folder). Default: true. */
+  readonly writesModelConfig?: boolean;
 }

@@ -9,7 +9,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { StatefulGenerator, TrainingBatchSource } from './batch-source.js';
 import type { CheckpointStore } from './checkpoint/checkpoint-store.js';
-import { Checkpointer, type TrainingProgress } from './checkpoint/checkpointer.js';
+import {
+  Checkpointer,
+  defaultWeightsCodec,
+  type TrainingProgress,
+} from './checkpoint/checkpointer.js';
 import {
   BEST_CHECKPOINT,
   isStepCheckpoint,
@@ -24,7 +28,6 @@ import {
 } from './config.js';
 import { NonFiniteError } from './errors/non-finite-error.js';
 import type { CheckpointEvent, StopReason, TrainerEvent } from './events.js';
-import { GPT2_WEIGHTS_CODEC } from './gpt2-weights.js';
 import { RunMetrics } from './metrics.js';
 import { AdamW } from './optimizer/adamw.js';
 import { TrainingStep } from './step.js';
@@ -51,7 +54,11 @@ export interface TrainerOptions {
   peakFlops?: number;
   /** Tokenizer to record in checkpoints (its `toJSON()` is stored and checked on resume). Default: none. */
   tokenizer?: { toJSON(): unknown };
-  /** Weights (de)serializer. Default: @gpt2/model's safetensors functions ({@link GPT2_WEIGHTS_CODEC}). */
+  /**
+   * Weights (de)serializer. Default: @gpt2/model's safetensors functions
+   * ({@link GPT2_WEIGHTS_CODEC}); for a `LoraModel`, PEFT adapter files
+   * (`createLoraWeightsCodec()`), so checkpoints hold the adapters only.
+   */
   weightsCodec?: WeightsCodec;
   /** Extra stateful generators saved in and restored from checkpoints (key `model` is reserved for the model's own). Default: none. */
   rngs?: Record<string, StatefulGenerator>;
@@ -127,7 +134,7 @@ export class Trainer {
           model,
           trainable: this.#trainable,
           optimizer: this.#optimizer,
-          codec: options.weightsCodec ?? GPT2_WEIGHTS_CODEC,
+          codec: options.weightsCodec ?? defaultWeightsCodec(model),
           config: this.config,
           train: options.train,
           valState: this.#initialValState,

@@ -4,9 +4,12 @@
  * {@link runReference}; tests find the Python scripts with {@link referenceScript}.
  */
 export {
+  type BestReference,
+  describeThreadRuns,
   REFERENCE_PYTHON,
   type ReferenceResult,
   type ReferenceScript,
   referenceScript,
   runReference,
+  runReferenceAtBestThreads,
 } from './run-reference.js';

@@ -9,7 +9,9 @@ describe('referenceScript', () => {
       'bench_generate.py',
       'check_checkpoint.py',
       'check_llmc.py',
+      'check_lora_adapter.py',
       'make_fixtures.py',
+      'make_lora_fixtures.py',
       'write_llmc.py',
     ] as const) {
       expect(existsSync(referenceScript(script)), script).toBe(true);

@@ -67,9 +67,11 @@ export async function runEval(
   if (shardsDir) await requireDirectory(shardsDir, 'Shard folder');
 
   await selectBackend(values.backend, context);
-  const { model, tokenizer } = await loadModel(context, positionals[0]!, {
+  const loaded = await loadModel(context, positionals[0]!, {
     tokenizer: values.tokenizer,
+    adapter: values.adapter,
   });
+  const { model, tokenizer } = loaded;
   const progress = new ProgressLine(context.stderr);
   const onProgress = (event: ProgressEvent) =>
     progress.update(
@@ -134,7 +136,7 @@ export async function runEval(
     }
   } finally {
     progress.done();
-    model.dispose();
+    loaded.dispose();
   }
   if (values.json) {
     context.stdout.write(

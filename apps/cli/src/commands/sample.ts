@@ -55,9 +55,11 @@ export async function runSample(
   const prompt = await readPrompt(values, context);
   const options = generateOptionsFrom(values);
   await selectBackend(values.backend, context);
-  const { model, tokenizer } = await loadModel(context, positionals[0]!, {
+  const loaded = await loadModel(context, positionals[0]!, {
     tokenizer: values.tokenizer,
+    adapter: values.adapter,
   });
+  const { model, tokenizer } = loaded;
   // One sequence streams token by token; several are printed as each finishes.
   const streaming = !values.json && (options.numReturnSequences ?? 1) === 1 && !options.numBeams;
   context.catchInterrupts();
@@ -89,6 +91,6 @@ export async function runSample(
     if (!context.signal.aborted) throw error;
     context.stdout.write('\n');
   } finally {
-    model.dispose();
+    loaded.dispose();
   }
 }

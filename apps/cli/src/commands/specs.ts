@@ -194,7 +194,7 @@ export const trainSpec = {
   name: 'train',
   summary: 'train a GPT-2 from scratch, fine-tune one (--init-from), or continue a run (--resume)',
   description:
-    'The config file has sections model (@gpt2/model config or preset), data (shards, batchSize, blockSize, mode), training (@gpt2/trainer: maxSteps, schedule, optimizer, evalInterval, ...), out and seed. Any key can be overridden: --maxSteps 100, --model.nLayer 4, --schedule.type cosine. Writes checkpoints/, metrics.jsonl and loss-curve.svg to the run folder; Ctrl-C stops after the current step and saves a checkpoint.',
+    "The config file has sections model (@gpt2/model config or preset), data (shards, batchSize, blockSize, mode), training (@gpt2/trainer: maxSteps, schedule, optimizer, evalInterval, ...), lora (r, alpha, dropout, targets, useRslora, layers), initFrom, out and seed. Any key can be overridden: --maxSteps 100, --model.nLayer 4, --schedule.type cosine. Writes checkpoints/, metrics.jsonl and loss-curve.svg to the run folder; Ctrl-C stops after the current step and saves a checkpoint. With --lora.r N (and --init-from), only LoRA adapters train, beside the frozen model: --lora.alpha (scale alpha/r, default 8), --lora.dropout (default 0), --lora.targets c_attn,c_proj (PEFT's matching: c_proj is both projections, attn.c_proj only attention's; all-linear; default c_attn). Its checkpoints are PEFT adapter folders (adapter_config.json + adapter_model.safetensors) with the adapters' optimizer state; sample, eval and convert --merge take them with --adapter, and --resume reloads the base from initFrom.",
   positionals: [],
   options: {
     config: { type: 'string', short: 'c', valueName: 'FILE', description: 'train config JSON' },
@@ -229,6 +229,7 @@ export const trainSpec = {
     'gpt2 train --config tiny.json --maxSteps 50 --out .runs/try',
     'gpt2 train --resume .runs/try --maxSteps 100',
     'gpt2 train --config finetune.json --init-from ./gpt2-hf',
+    'gpt2 train --init-from ./gpt2-hf --data.shards shards --lora.r 8 --lora.alpha 16 --lora.targets c_attn,c_proj --maxSteps 200 --out .runs/lora',
   ],
 } as const satisfies CommandSpec;
 
@@ -236,6 +237,13 @@ const checkpointPositional = {
   name: 'CHECKPOINT',
   description: 'a checkpoint folder, a run folder (its best checkpoint) or an HF GPT-2 folder',
 } as const;
+
+const adapterOption = {
+  type: 'string',
+  valueName: 'DIR',
+  description:
+    'apply a LoRA adapter: a PEFT folder (adapter_config.json + adapter_model.safetensors) or a LoRA run folder',
+} as const satisfies OptionSpec;
 
 const modelTokenizerOption = {
   type: 'string',
@@ -290,12 +298,14 @@ export const sampleSpec = {
     'num-beams': { type: 'integer', min: 1, description: 'beam search width (deterministic)' },
     echo: { type: 'boolean', description: 'print the prompt before the generated text' },
     json: { type: 'boolean', description: 'print one JSON object per sample instead of streaming' },
+    adapter: adapterOption,
     tokenizer: modelTokenizerOption,
     backend: backendOption,
   },
   examples: [
     'gpt2 sample .runs/quickstart --prompt "The jury said" -n 100 --temperature 0.8 --top-k 40',
     'echo "Once upon a time" | gpt2 sample ./gpt2-hf --seed 1',
+    'gpt2 sample ./gpt2-hf --adapter .runs/lora --prompt "The jury said"',
   ],
 } as const satisfies CommandSpec;
 
@@ -354,12 +364,14 @@ export const evalSpec = {
     },
     'batch-size': { type: 'integer', min: 1, description: 'windows or examples per forward pass' },
     json: { type: 'boolean', description: 'print JSON instead of a table' },
+    adapter: adapterOption,
     tokenizer: modelTokenizerOption,
     backend: backendOption,
   },
   examples: [
     'gpt2 eval .runs/quickstart --shards .runs/quickstart/shards',
     'gpt2 eval ./gpt2-hf --lambada lambada_test.jsonl --limit 500 --json',
+    'gpt2 eval ./gpt2-hf --adapter .runs/lora --shards shards',
   ],
 } as const satisfies CommandSpec;
 
@@ -367,7 +379,7 @@ export const convertSpec = {
   name: 'convert',
   summary: "convert between our checkpoints, Hugging Face GPT-2 folders and llm.c's model.bin",
   description:
-    "ours → hf writes model.safetensors + config.json that transformers' GPT2LMHeadModel.from_pretrained loads (optimizer state is dropped). hf → ours writes a model folder that sample, eval and train --init-from read, with our tokenizer file beside it. --to llmc writes llm.c's model.bin (version 3 float32, or 5 with --dtype bfloat16; vocabulary padded to a multiple of 128) and tokenizer.bin for train_gpt2cu, plus our tokenizer for the way back. --from llmc reads a model.bin (version 3 or 5), a model_<step>.bin, or an llm.c run folder (its latest complete checkpoint, with the float32 master weights of its state files when the run kept them) into our model folder; the tokenizer comes from --tokenizer, our tokenizer file beside the model, its tokenizer.bin, or GPT-2's for 50,257 tokens. The direction is detected from SOURCE unless --to/--from is given.",
+    "ours → hf writes model.safetensors + config.json that transformers' GPT2LMHeadModel.from_pretrained loads (optimizer state is dropped). hf → ours writes a model folder that sample, eval and train --init-from read, with our tokenizer file beside it. --to llmc writes llm.c's model.bin (version 3 float32, or 5 with --dtype bfloat16; vocabulary padded to a multiple of 128) and tokenizer.bin for train_gpt2cu, plus our tokenizer for the way back. --from llmc reads a model.bin (version 3 or 5), a model_<step>.bin, or an llm.c run folder (its latest complete checkpoint, with the float32 master weights of its state files when the run kept them) into our model folder; the tokenizer comes from --tokenizer, our tokenizer file beside the model, its tokenizer.bin, or GPT-2's for 50,257 tokens. The direction is detected from SOURCE unless --to/--from is given. With --adapter DIR --merge, a LoRA adapter is folded into the weights first (PEFT's merge_and_unload), so the output is a plain GPT-2 folder.",
   positionals: [
     {
       name: 'SOURCE',
@@ -402,6 +414,11 @@ export const convertSpec = {
       description:
         "--from llmc with a bfloat16 run checkpoint: take the float32 master weights from its state files (auto) or the file's bfloat16 values",
     },
+    adapter: adapterOption,
+    merge: {
+      type: 'boolean',
+      description: 'fold the --adapter into the weights and write the merged model',
+    },
     tokenizer: modelTokenizerOption,
     backend: backendOption,
   },
@@ -411,6 +428,7 @@ export const convertSpec = {
     'gpt2 convert .runs/quickstart --to llmc --out llmc-export',
     'gpt2 convert llmc-export/model.bin --from llmc --out back',
     'gpt2 convert log124M --from llmc --out gpt2-124M-ours',
+    'gpt2 convert ./gpt2-hf --adapter .runs/lora --merge --out ./gpt2-merged',
   ],
 } as const satisfies CommandSpec;
 

@@ -67,12 +67,17 @@ export async function runTrain(
           ? resolvePath({ ...context, cwd: baseDir }, file.out)
           : resolvePath(context, DEFAULT_RUN_DIR);
   }
+  // Recorded absolute in the run's config: a resumed LoRA run reloads its frozen base from it.
+  if (values['init-from'] !== undefined) {
+    file = { ...file, initFrom: resolvePath(context, values['init-from']) };
+  } else if (file.initFrom !== undefined && values.resume === undefined) {
+    file = { ...file, initFrom: resolvePath({ ...context, cwd: baseDir }, file.initFrom) };
+  }
   file = { ...file, out: outDir };
   const run = await runTraining(context, {
     file,
     outDir,
     backend: values.backend,
-    initFrom: values['init-from'],
     resume: values.resume !== undefined,
     peakFlops: values['peak-flops'],
   });
@@ -87,7 +92,10 @@ export async function runTrain(
     context.stderr.write(`${summary.join('; ')}\n`);
     context.stdout.write(
       [
-        `checkpoint: ${run.checkpoint ?? '(none)'}`,
+        `checkpoint: ${run.checkpoint ?? '(none)'}${run.lora ? ' (a PEFT LoRA adapter folder)' : ''}`,
+        run.lora
+          ? `use it:     gpt2 sample ${file.initFrom} --adapter ${outDir}; merge it: gpt2 convert ${file.initFrom} --adapter ${outDir} --merge --out DIR`
+          : undefined,
         `metrics:    ${run.metricsPath}`,
         `loss curve: ${run.lossCurvePath}`,
         result.reason === 'aborted' ? `continue:   gpt2 train --resume ${outDir}` : undefined,
@@ -96,6 +104,7 @@ export async function runTrain(
         .join('\n') + '\n',
     );
   } finally {
+    run.lora?.dispose();
     run.model.dispose();
     await Promise.all([run.trainDataset.close(), run.valDataset.close()]);
   }

@@ -2,6 +2,7 @@ import type { App } from '../app.js';
 import { formatCount, formatRate, parseStopStrings } from '../format.js';
 import { el, field, numberInput, readNumber, setStatus } from '../ui/dom.js';
 import type { ModelSource, ModelSummary, SamplingSettings } from '../worker/protocol.js';
+import { createAdapterCard } from './adapter-card.js';
 
 /** Defaults of the sampling controls. */
 export const DEFAULT_SAMPLING: SamplingSettings = {
@@ -19,7 +20,8 @@ export const DEMO_MODEL_PATH = 'demo-model/';
 
 /** One line describing a model. */
 export function describeModel(model: ModelSummary): string {
-  return `${formatCount(model.parameters)} parameters · ${model.nLayer} layers · d=${model.nEmbd} · ${model.nHead} heads · context ${model.nPositions} · ${model.tokenizer} (${model.vocabSize.toLocaleString('en-US')} tokens) · on ${model.backend}`;
+  const adapter = model.adapter ? ` · LoRA r=${model.adapter.r} applied` : '';
+  return `${formatCount(model.parameters)} parameters · ${model.nLayer} layers · d=${model.nEmbd} · ${model.nHead} heads · context ${model.nPositions} · ${model.tokenizer} (${model.vocabSize.toLocaleString('en-US')} tokens) · on ${model.backend}${adapter}`;
 }
 
 /** The Generate page: load a model, set the sampling controls, stream text. */
@@ -268,6 +270,7 @@ export function createGeneratePage(app: App): HTMLElement {
       status,
       summary,
     ),
+    createAdapterCard(app),
     el(
       'div',
       { class: 'columns' },

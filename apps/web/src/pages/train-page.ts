@@ -4,6 +4,7 @@ import { el, field, numberInput, readNumber, setStatus } from '../ui/dom.js';
 import { LossChart, SERIES_COLOURS } from '../ui/loss-chart.js';
 import type { CheckpointFiles, TrainSettings, TrainState } from '../worker/protocol.js';
 import { describeModel } from './generate-page.js';
+import { createLoraCard } from './lora-card.js';
 
 /** Model sizes offered; all train at interactive speed on a laptop. */
 export const SIZE_PRESETS = {
@@ -391,7 +392,7 @@ export function createTrainPage(app: App): HTMLElement {
     el(
       'p',
       { class: 'page-intro' },
-      'Train a small GPT-2 from scratch on your own text, in this tab. The loss chart updates every step; validation runs on the last 10% of the text. Sample from the model at any time, and save it as a file or in the browser.',
+      "Train a small GPT-2 from scratch on your own text, in this tab, or fine-tune the Generate page's model on it with LoRA. The loss chart updates every step; validation runs on the last 10% of the text. Sample from the model at any time, and save it (or the LoRA adapter) as files or in the browser.",
     ),
     el(
       'div',
@@ -455,6 +456,7 @@ export function createTrainPage(app: App): HTMLElement {
             ),
           ),
         ),
+        createLoraCard(app, () => text.value),
         el(
           'div',
           { class: 'card' },

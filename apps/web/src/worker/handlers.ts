@@ -5,26 +5,44 @@
 import { type BackendInfo, initBackend } from '@gpt2/backends';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
-import { BUNDLE_FILES, countParameters, saveSafetensors } from '@gpt2/model';
+import {
+  BUNDLE_FILES,
+  countParameters,
+  loadLoraAdapter,
+  saveLoraAdapter,
+  saveSafetensors,
+} from '@gpt2/model';
 import { generate } from '@gpt2/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import { createOpfsCheckpointStore } from '../storage/opfs-checkpoint-store.js';
+import {
+  type AttachedAdapter,
+  attachAdapter,
+  createAdapterHandlers,
+  detachAdapter,
+  summarizeAdapter,
+} from './adapter-handlers.js';
 import type { HandlerContext, Handlers } from './host.js';
 import { checkpointFiles, type LoadedModel, loadModel, rebuildModel } from './model-loader.js';
-import type { ModelSlot, ModelSummary, RequestBody } from './protocol.js';
+import type { ModelSlot, ModelSummary, RequestBody, RequestMap } from './protocol.js';
 import { TrainingSession } from './training-session.js';
 import { yieldToEventLoop } from './yield.js';
 
-/** The worker's state: the active backend and a model per slot. */
+/** The worker's state: the active backend, a model per slot, and the Generate model's LoRA adapter. */
 export interface WorkerState {
   backend: BackendInfo | undefined;
   models: Map<ModelSlot, LoadedModel>;
   training: TrainingSession | undefined;
+  /** The adapter applied to the Generate slot's model. */
+  adapter: AttachedAdapter | undefined;
 }
 
-function summarize(slot: ModelSlot, loaded: LoadedModel): ModelSummary {
+function summarize(state: WorkerState, slot: ModelSlot, loaded: LoadedModel): ModelSummary {
   const { config } = loaded.model;
+  const adapter =
+    slot === 'generate' && state.adapter ? summarizeAdapter(state.adapter) : undefined;
   return {
+    ...(adapter ? { adapter } : {}),
     slot,
     source: loaded.source,
     nLayer: config.nLayer,
@@ -50,9 +68,10 @@ function modelIn(state: WorkerState, slot: ModelSlot): LoadedModel {
   return loaded;
 }
 
-/** Replace a slot's model, disposing the previous one's tensors. */
+/** Replace a slot's model, disposing the previous one's tensors (and its adapter). */
 export function setModel(state: WorkerState, slot: ModelSlot, loaded: LoadedModel): void {
   const previous = state.models.get(slot);
+  if (slot === 'generate' && previous && previous.model !== loaded.model) detachAdapter(state);
   state.models.set(slot, loaded);
   if (previous && previous.model !== loaded.model) previous.model.dispose();
 }
@@ -67,9 +86,14 @@ async function switchBackend(
 ): Promise<BackendInfo> {
   if (state.training?.isActive) throw new Error('Stop training before switching the backend.');
   const snapshots = new Map<ModelSlot, { bytes: Uint8Array; loaded: LoadedModel }>();
+  let adapter: { files: Awaited<ReturnType<typeof saveLoraAdapter>>; source: string } | undefined;
   if (state.backend) {
+    // The base weights are unmerged under an adapter: the snapshot is the base model.
     for (const [slot, loaded] of state.models) {
       snapshots.set(slot, { bytes: await saveSafetensors(loaded.model), loaded });
+    }
+    if (state.adapter) {
+      adapter = { files: await saveLoraAdapter(state.adapter.lora), source: state.adapter.source };
     }
   }
   // The wasm provider hands the bundler-emitted .wasm URLs to tfjs; the webgpu
@@ -84,6 +108,11 @@ async function switchBackend(
   for (const [slot, { bytes, loaded }] of snapshots) {
     const rebuilt = await rebuildModel(loaded, bytes);
     setModel(state, slot, rebuilt);
+  }
+  const base = state.models.get('generate');
+  if (adapter && base) {
+    const lora = await loadLoraAdapter(base.model, adapter.files, { name: adapter.source });
+    attachAdapter(state, { lora, source: adapter.source });
   }
   return info;
 }
@@ -150,10 +179,35 @@ async function runGenerate(
   return { text, tokenIds, tokensPerSecond: rate(), finishReason };
 }
 
+/** The OPFS folder adapters are kept in (beside `checkpoints`). */
+export const ADAPTER_OPFS_FOLDER = 'adapters';
+
 /** The request handlers, over one shared state. */
 export function createHandlers(state: WorkerState): Handlers {
   const store = createOpfsCheckpointStore();
+  const adapterStore = createOpfsCheckpointStore({ folder: ADAPTER_OPFS_FOLDER });
+  /** Run a session as the one training run of the worker. */
+  const runSession = (
+    session: TrainingSession,
+    context: HandlerContext<RequestMap['train']['event']>,
+  ) => {
+    state.training = session;
+    return session.run({
+      emit: context.emit,
+      onModel: (loaded) => {
+        setModel(state, 'train', loaded);
+        context.emit({ type: 'model', model: summarize(state, 'train', loaded) });
+      },
+      onAdapter: (lora) => {
+        attachAdapter(state, { lora, source: 'trained in this browser' });
+        context.emit({ type: 'adapter', adapter: summarizeAdapter(state.adapter!) });
+      },
+    });
+  };
   return {
+    ...createAdapterHandlers(state, adapterStore, (text, base, settings, context) =>
+      runSession(new TrainingSession(text, { kind: 'lora', settings, base }), context),
+    ),
     'init-backend': (body) => switchBackend(state, body),
 
     async 'load-model'(body, { emit }) {
@@ -164,7 +218,7 @@ export function createHandlers(state: WorkerState): Handlers {
         deviceLimits: state.backend.limits,
       });
       setModel(state, body.slot, loaded);
-      return summarize(body.slot, loaded);
+      return summarize(state, body.slot, loaded);
     },
 
     generate: (body, context) => runGenerate(state, body, context),
@@ -172,15 +226,7 @@ export function createHandlers(state: WorkerState): Handlers {
     async train(body, context) {
       if (!state.backend) throw new Error('Choose a backend first.');
       if (state.training?.isActive) throw new Error('A training run is already going.');
-      const session = new TrainingSession(body.text, body.settings);
-      state.training = session;
-      return session.run({
-        emit: context.emit,
-        onModel: (loaded) => {
-          setModel(state, 'train', loaded);
-          context.emit({ type: 'model', model: summarize('train', loaded) });
-        },
-      });
+      return runSession(new TrainingSession(body.text, body.settings), context);
     },
 
     async 'train-control'(body) {

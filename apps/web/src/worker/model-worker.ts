@@ -5,5 +5,10 @@
 import { createHandlers, type WorkerState } from './handlers.js';
 import { type HostEndpoint, serveRequests } from './host.js';
 
-const state: WorkerState = { backend: undefined, models: new Map(), training: undefined };
+const state: WorkerState = {
+  backend: undefined,
+  models: new Map(),
+  training: undefined,
+  adapter: undefined,
+};
 serveRequests(self as unknown as HostEndpoint, createHandlers(state));

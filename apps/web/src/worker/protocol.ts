@@ -54,6 +54,50 @@ export interface TrainSettings {
   seed: number;
 }
 
+/** The Train page's LoRA card: fine-tune the Generate page's model with adapters. */
+export interface LoraTrainSettings {
+  /** Rank of every adapter. */
+  r: number;
+  /** Scale numerator (the scale is alpha / r). */
+  alpha: number;
+  /** Dropout on the adapters' input. */
+  dropout: number;
+  /** Layers to adapt, PEFT's matching (`c_attn`, `c_proj`, `attn.c_proj`, `c_fc`). */
+  targets: string[];
+  blockSize: number;
+  batchSize: number;
+  learningRate: number;
+  maxSteps: number;
+  evalInterval: number;
+  seed: number;
+}
+
+/** The LoRA adapter applied to the Generate page's model. */
+export interface AdapterSummary {
+  /** Where it came from, in words. */
+  source: string;
+  r: number;
+  alpha: number;
+  /** Target modules as configured, e.g. `c_attn, c_proj`. */
+  targets: string;
+  /** Number of adapted layers. */
+  layers: number;
+  /** Adapter parameters. */
+  parameters: number;
+}
+
+/** Where an adapter comes from: PEFT's two files picked from disk, or browser storage. */
+export type AdapterSource = { kind: 'files'; files: File[] } | { kind: 'opfs'; name: string };
+
+/** An adapter as files (what a download offers): PEFT's adapter folder. */
+export interface AdapterFiles {
+  name: string;
+  /** `adapter_config.json`. */
+  config: string;
+  /** `adapter_model.safetensors`. */
+  weights: Uint8Array;
+}
+
 /** What the page shows about a loaded model. */
 export interface ModelSummary {
   slot: ModelSlot;
@@ -68,6 +112,8 @@ export interface ModelSummary {
   tokenizer: string;
   /** The backend its tensors live on. */
   backend: string;
+  /** The LoRA adapter applied to it, if any (Generate page only). */
+  adapter?: AdapterSummary;
 }
 
 /** The body of every request, by type: what it sends, streams and returns. */
@@ -108,6 +154,31 @@ export interface RequestMap {
     request: { text: string; settings: TrainSettings };
     event: TrainEvent;
     result: { steps: number; finalLoss: number; valLoss: number | undefined; reason: string };
+  };
+  'train-lora': {
+    request: { text: string; settings: LoraTrainSettings };
+    event: TrainEvent;
+    result: { steps: number; finalLoss: number; valLoss: number | undefined; reason: string };
+  };
+  'save-adapter': {
+    request: { target: 'download' | 'opfs'; name: string };
+    event: never;
+    result: AdapterFiles;
+  };
+  'load-adapter': {
+    request: { source: AdapterSource };
+    event: never;
+    result: AdapterSummary;
+  };
+  'remove-adapter': {
+    request: Record<never, never>;
+    event: never;
+    result: { removed: boolean };
+  };
+  'list-adapters': {
+    request: Record<never, never>;
+    event: never;
+    result: { names: string[] };
   };
   'train-control': {
     request: { action: 'pause' | 'resume' | 'stop' };
@@ -165,7 +236,9 @@ export type TrainEvent =
   /** Preparation messages (tokenizer training, encoding). */
   | { type: 'status'; message: string }
   /** The model being trained exists (and can be sampled from or saved). */
-  | { type: 'model'; model: ModelSummary };
+  | { type: 'model'; model: ModelSummary }
+  /** LoRA: the adapters being trained are attached to the Generate page's model. */
+  | { type: 'adapter'; adapter: AdapterSummary };
 
 export type RequestType = keyof RequestMap;
 export type RequestBody<K extends RequestType> = { type: K } & RequestMap[K]['request'];
@@ -195,6 +268,11 @@ const REQUEST_TYPES: ReadonlySet<string> = new Set<RequestType>([
   'load-model',
   'generate',
   'train',
+  'train-lora',
+  'save-adapter',
+  'load-adapter',
+  'remove-adapter',
+  'list-adapters',
   'train-control',
   'save-checkpoint',
   'list-checkpoints',

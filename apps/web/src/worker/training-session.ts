@@ -1,13 +1,19 @@
 /**
- * One training run in the browser: tokenizer from the text, a small GPT-2,
- * the @gpt2/trainer loop, with pause/resume/stop.
+ * One training run in the browser, with pause/resume/stop: either a small
+ * GPT-2 from scratch (tokenizer from the text), or LoRA adapters on a loaded
+ * model (its tokenizer), through the @gpt2/trainer loop.
  */
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
-import { GPT2Model, resolveConfig } from '@gpt2/model';
+import { addLora, GPT2Model, type LoraModel, resolveConfig } from '@gpt2/model';
 import { CharTokenizer, type Tokenizer, trainBpe } from '@gpt2/tokenizer';
-import { createTrainer, type TrainerEvent, type TrainingBatchSource } from '@gpt2/trainer';
+import {
+  createTrainer,
+  type TrainableModel,
+  type TrainerEvent,
+  type TrainingBatchSource,
+} from '@gpt2/trainer';
 import type { LoadedModel } from './model-loader.js';
-import type { EventOf, TrainSettings, TrainState } from './protocol.js';
+import type { EventOf, LoraTrainSettings, TrainSettings, TrainState } from './protocol.js';
 import { yieldToEventLoop } from './yield.js';
 
 /** Share of the tokens held out for validation. */
@@ -19,9 +25,16 @@ export const EVAL_BATCHES = 4;
 export interface TrainingRunOptions {
   /** Streams progress to the page. */
   emit: (event: EventOf<'train'>) => void;
-  /** Called once the model exists, before the first step. */
-  onModel: (loaded: LoadedModel) => void;
+  /** From scratch: called once the model exists, before the first step. */
+  onModel?: (loaded: LoadedModel) => void;
+  /** LoRA: called once the adapters are attached to the base, before the first step. */
+  onAdapter?: (lora: LoraModel) => void;
 }
+
+/** What a session trains: a new model, or LoRA adapters on `base`. */
+export type TrainingPlan =
+  | { kind: 'scratch'; settings: TrainSettings }
+  | { kind: 'lora'; settings: LoraTrainSettings; base: LoadedModel };
 
 async function buildTokenizer(text: string, settings: TrainSettings): Promise<Tokenizer> {
   if (settings.tokenizer === 'char') return CharTokenizer.fromCorpus([text]);
@@ -48,7 +61,7 @@ export function splitTokens(
 /** A run with a state machine: running ⇄ paused → stopping → idle. */
 export class TrainingSession {
   readonly #text: string;
-  readonly #settings: TrainSettings;
+  readonly #plan: TrainingPlan;
   readonly #abort = new AbortController();
   #state: TrainState = 'idle';
   #resume: (() => void) | undefined;
@@ -56,12 +69,12 @@ export class TrainingSession {
   #emit: TrainingRunOptions['emit'] = () => {};
   #pausedMs = 0;
 
-  constructor(text: string, settings: TrainSettings) {
+  constructor(text: string, plan: TrainSettings | TrainingPlan) {
     if (typeof text !== 'string' || text.trim() === '') {
       throw new TypeError('Training needs some text: paste it or use the sample.');
     }
     this.#text = text;
-    this.#settings = settings;
+    this.#plan = 'kind' in plan ? plan : { kind: 'scratch', settings: plan };
   }
 
   /** True from `run()` until it returns. */
@@ -121,34 +134,70 @@ export class TrainingSession {
     };
   }
 
+  /** A new model and a tokenizer trained on the text. */
+  async #prepareScratch(
+    settings: TrainSettings,
+    options: TrainingRunOptions,
+  ): Promise<{ model: TrainableModel; tokenizer: Tokenizer }> {
+    options.emit({ type: 'status', message: `Building the ${settings.tokenizer} tokenizer…` });
+    const tokenizer = await buildTokenizer(this.#text, settings);
+    const config = resolveConfig({
+      preset: 'gpt2',
+      vocabSize: tokenizer.vocabSize,
+      nPositions: settings.blockSize,
+      nEmbd: settings.nEmbd,
+      nLayer: settings.nLayer,
+      nHead: settings.nHead,
+      // Small data, few steps: dropout would only slow the visible fall of the loss.
+      embdPdrop: 0,
+      attnPdrop: 0,
+      residPdrop: 0,
+    });
+    const model = GPT2Model.create(config, { seed: settings.seed });
+    options.onModel?.({ model, tokenizer, source: 'trained in this browser' });
+    return { model, tokenizer };
+  }
+
+  /** LoRA adapters attached to the base model, which keeps its tokenizer. */
+  #prepareLora(
+    settings: LoraTrainSettings,
+    base: LoadedModel,
+    options: TrainingRunOptions,
+  ): { model: TrainableModel; tokenizer: Tokenizer } {
+    const { nPositions } = base.model.config;
+    if (settings.blockSize > nPositions) {
+      throw new RangeError(
+        `Context ${settings.blockSize} exceeds the model's ${nPositions} positions: use ${nPositions} or less.`,
+      );
+    }
+    const lora = addLora(base.model, {
+      r: settings.r,
+      alpha: settings.alpha,
+      dropout: settings.dropout,
+      targets: settings.targets,
+      seed: settings.seed,
+    });
+    options.onAdapter?.(lora);
+    return { model: lora, tokenizer: base.tokenizer };
+  }
+
   /** Train until `maxSteps` or stop. */
   async run(options: TrainingRunOptions) {
     this.#emit = options.emit;
     this.#setState('running');
-    const settings = this.#settings;
+    const plan = this.#plan;
+    const { settings } = plan;
     try {
-      options.emit({ type: 'status', message: `Building the ${settings.tokenizer} tokenizer…` });
-      const tokenizer = await buildTokenizer(this.#text, settings);
+      const { model, tokenizer } =
+        plan.kind === 'scratch'
+          ? await this.#prepareScratch(plan.settings, options)
+          : this.#prepareLora(plan.settings, plan.base, options);
       const ids = tokenizer.encode(this.#text, { allowedSpecial: 'all' });
       const { train, val } = splitTokens(ids, settings.blockSize);
       options.emit({
         type: 'status',
         message: `${ids.length.toLocaleString()} tokens (vocabulary ${tokenizer.vocabSize}): ${train.length.toLocaleString()} train, ${val.length.toLocaleString()} validation.`,
       });
-      const config = resolveConfig({
-        preset: 'gpt2',
-        vocabSize: tokenizer.vocabSize,
-        nPositions: settings.blockSize,
-        nEmbd: settings.nEmbd,
-        nLayer: settings.nLayer,
-        nHead: settings.nHead,
-        // Small data, few steps: dropout would only slow the visible fall of the loss.
-        embdPdrop: 0,
-        attnPdrop: 0,
-        residPdrop: 0,
-      });
-      const model = GPT2Model.create(config, { seed: settings.seed });
-      options.onModel({ model, tokenizer, source: 'trained in this browser' });
       const sampler = (tokens: Int32Array, seed: number) =>
         createBatchSampler(tokenDatasetFromArray(tokens), {
           batchSize: settings.batchSize,

@@ -311,4 +311,117 @@ describe.skipIf(!availability.ok)('the web app in Chromium', () => {
     expect(await logitsOf(page, 'generate', prompt)).toEqual(before);
     await page.close();
   });
+
+  // wasm in full; webgpu (SwiftShader here, slow) trains a few steps and applies the adapter.
+  it.each([
+    { backend: 'wasm', steps: 30 },
+    { backend: 'webgpu', steps: 4 },
+  ])(
+    'LoRA on $backend: fine-tunes the demo model in the worker, saves the adapter (download and OPFS), and the Generate page applies it',
+    async ({ backend, steps }) => {
+      const page = await openPage(`?backend=${backend}#/generate`);
+      await waitForBackend(page, backend);
+      await page.click('[data-testid="load-demo"]');
+      await page.waitForSelector('[data-testid="model-status"][data-tone="ok"]', {
+        timeout: 60_000,
+      });
+      const prompt = 'The jury said';
+      const base = await logitsOf(page, 'generate', prompt);
+
+      await page.click('nav a[data-tab="train"]');
+      await page.click('[data-testid="use-sample"]');
+      await page.waitForFunction(
+        () =>
+          (document.querySelector<HTMLTextAreaElement>('[data-testid="train-text"]')?.value
+            .length ?? 0) > 10_000,
+      );
+      await page.fill('[data-testid="lora-steps"]', String(steps));
+      await page.fill('[data-testid="lora-eval-interval"]', String(steps / 2));
+      await page.fill('[data-testid="lora-batch"]', '4');
+      await page.fill('[data-testid="lora-context"]', '64');
+      await page.fill('[data-testid="lora-lr"]', '0.01');
+      const started = Date.now();
+      await page.click('[data-testid="lora-start"]');
+      await page
+        .waitForSelector('[data-testid="lora-status"][data-done="true"]', { timeout: 180_000 })
+        .catch(async (error) => {
+          await screenshot(page, `lora-failure-${backend}`);
+          throw new Error(
+            `${(error as Error).message}; status: ${await page.textContent('[data-testid="lora-status"]')}`,
+          );
+        });
+      const seconds = (Date.now() - started) / 1000;
+      expect(await page.textContent('[data-testid="lora-step"]')).toBe(`${steps} / ${steps}`);
+      expect(await page.textContent('[data-testid="lora-adapter"]')).toMatch(
+        /LoRA r=8, alpha 16 on c_attn, c_proj \(6 layers/,
+      );
+      const loss = Number(await page.textContent('[data-testid="lora-loss"]'));
+      const rate = await page.textContent('[data-testid="lora-tokens-per-second"]');
+      await screenshot(page, `lora-train-${backend}`);
+      const adapted = await logitsOf(page, 'generate', prompt);
+      expect(adapted).not.toEqual(base);
+
+      // Save: in the browser (OPFS), and as PEFT's two files.
+      await page.fill('[data-testid="adapter-name"]', `lora-${backend}`);
+      await page.click('[data-testid="adapter-save"]');
+      await page.waitForSelector(
+        `[data-testid="adapter-save-status"][data-saved="lora-${backend}"]`,
+        {
+          timeout: 30_000,
+        },
+      );
+      const downloads: string[] = [];
+      const saving = new Promise<void>((done) => {
+        page.on('download', async (download) => {
+          const file = join(resultsDir, `lora-${backend}`, download.suggestedFilename());
+          await download.saveAs(file);
+          downloads.push(file);
+          if (downloads.length === 2) done();
+        });
+      });
+      await page.click('[data-testid="adapter-download"]');
+      await saving;
+      expect(downloads.map((file) => file.split('/').at(-1)).sort()).toEqual([
+        'adapter_config.json',
+        'adapter_model.safetensors',
+      ]);
+      const config = JSON.parse(
+        await readFile(join(resultsDir, `lora-${backend}`, 'adapter_config.json'), 'utf8'),
+      );
+      expect(config).toMatchObject({
+        peft_type: 'LORA',
+        r: 8,
+        lora_alpha: 16,
+        fan_in_fan_out: true,
+        target_modules: ['c_attn', 'c_proj'],
+      });
+
+      // The Generate page removes it (the base model's exact logits) and applies it again, from OPFS and from the files.
+      await page.click('nav a[data-tab="generate"]');
+      await page.waitForSelector('[data-testid="adapter-current"][data-adapter="applied"]');
+      await page.click('[data-testid="adapter-remove"]');
+      await page.waitForSelector('[data-testid="adapter-current"][data-adapter="none"]');
+      expect(await logitsOf(page, 'generate', prompt)).toEqual(base);
+      await page.click(`[data-testid="adapter-apply-lora-${backend}"]`);
+      await page.waitForSelector('[data-testid="adapter-status"][data-tone="ok"]');
+      expect(await logitsOf(page, 'generate', prompt)).toEqual(adapted);
+      await page.click('[data-testid="adapter-remove"]');
+      await page.waitForSelector('[data-testid="adapter-current"][data-adapter="none"]');
+      await page.setInputFiles('[data-testid="adapter-files"]', downloads);
+      await page.waitForSelector('[data-testid="adapter-current"][data-adapter="applied"]', {
+        timeout: 30_000,
+      });
+      expect(await logitsOf(page, 'generate', prompt)).toEqual(adapted);
+      // And generates with it.
+      await page.fill('[data-testid="max-tokens"]', '20');
+      await page.click('[data-testid="generate"]');
+      await page.waitForSelector('[data-testid="output"][data-done="true"]', { timeout: 60_000 });
+      expect((await page.textContent('[data-testid="generated"]'))!.length).toBeGreaterThan(0);
+      await screenshot(page, `lora-generate-${backend}`);
+      measured.push(
+        `LoRA (demo model, ${backend}): ${steps} steps in ${seconds.toFixed(1)} s, final loss ${loss.toFixed(2)}, ${rate} tokens/s`,
+      );
+      await page.close();
+    },
+  );
 });

@@ -14,7 +14,7 @@ import { registerReferenceKernels } from '../testing/reference-kernels.js';
 import { requireSoftwareWebGpu, systemRequirement } from '../testing/require-system.js';
 import { ADAMW_UPDATE } from './contracts/adamw-update.js';
 import { ADAMW_UPDATE_MULTI } from './contracts/adamw-update-multi.js';
-import { KERNEL_CONTRACTS } from './contracts/index.js';
+import { GPT2_BLOCK, KERNEL_CONTRACTS } from './contracts/index.js';
 import { MATMUL_BIAS_GELU } from './contracts/matmul-bias-gelu.js';
 import { loadNativeBlas, NATIVE_BLAS_HINT } from './native/native-blas.js';
 
@@ -27,8 +27,14 @@ const NATIVE_KERNELS = KERNEL_CONTRACTS.filter(
   (contract) => contract !== MATMUL_BIAS_GELU && contract !== ADAMW_UPDATE_MULTI,
 );
 
-/** The contracts with a fused WGSL kernel on webgpu. */
-const WEBGPU_FUSED_KERNELS = KERNEL_CONTRACTS.filter((contract) => contract !== ADAMW_UPDATE);
+/**
+ * The contracts with a fused WGSL kernel on webgpu: all but the per-parameter
+ * AdamW (AdamWUpdateMulti replaces it there) and the decode block (GPT2Block,
+ * the native backend's).
+ */
+const WEBGPU_FUSED_KERNELS = KERNEL_CONTRACTS.filter(
+  (contract) => contract !== ADAMW_UPDATE && contract !== GPT2_BLOCK,
+);
 
 const native = await loadNativeBlas();
 const hasNative = systemRequirement(

@@ -12,6 +12,7 @@ import {
 } from '../kernels/contracts/adamw-update-multi.js';
 import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from '../kernels/contracts/causal-attention.js';
 import { GELU, GELU_GRAD } from '../kernels/contracts/gelu.js';
+import { GPT2_BLOCK } from '../kernels/contracts/gpt2-block.js';
 import { LAYER_NORM, LAYER_NORM_GRAD } from '../kernels/contracts/layer-norm.js';
 import { MATMUL_BIAS_GELU } from '../kernels/contracts/matmul-bias-gelu.js';
 import {
@@ -221,6 +222,51 @@ const crossEntropyCases = [
   }),
 ];
 
+/**
+ * A GPT-2 block over T new positions of B sequences after L cached ones:
+ * weights at GPT-2's init scale (LayerNorm γ near 1), residual stream of unit scale.
+ */
+function gpt2Block(
+  label: string,
+  shape: { B: number; T: number; L: number; C: number; H: number; bias: boolean },
+  seed: number,
+): KernelCase {
+  const { B, T, L, C, H, bias } = shape;
+  return {
+    label,
+    build() {
+      const weight = (rows: number, cols: number, s: number) => random([rows, cols], seed + s, 0.2);
+      const vector = (size: number, s: number, scale: number) => random([size], seed + s, scale);
+      const ones = (size: number, s: number) =>
+        tf.tensor1d(seededFloats(size, seed + s).map((v) => 1 + 0.1 * v));
+      const inputs: Record<string, tf.Tensor> = {
+        x: random([B, T, C], seed),
+        ln1Gamma: ones(C, 1),
+        attnWeight: weight(C, 3 * C, 2),
+        attnProjWeight: weight(C, C, 3),
+        ln2Gamma: ones(C, 4),
+        fcWeight: weight(C, 4 * C, 5),
+        mlpProjWeight: weight(4 * C, C, 6),
+      };
+      if (bias) {
+        Object.assign(inputs, {
+          ln1Beta: vector(C, 7, 0.1),
+          attnBias: vector(3 * C, 8, 0.1),
+          attnProjBias: vector(C, 9, 0.1),
+          ln2Beta: vector(C, 10, 0.1),
+          fcBias: vector(4 * C, 11, 0.1),
+          mlpProjBias: vector(C, 12, 0.1),
+        });
+      }
+      if (L > 0) {
+        inputs.pastKeys = random([L, B, C], seed + 13);
+        inputs.pastValues = random([L, B, C], seed + 14);
+      }
+      return { inputs, attrs: { nHead: H, epsilon: 1e-5, capacity: L + T + 3 } };
+    },
+  };
+}
+
 /** The conformance cases of every contract, by kernel name. */
 export const KERNEL_CASES: Readonly<Record<string, readonly KernelCase[]>> = {
   [ADAMW_UPDATE.name]: [
@@ -291,4 +337,22 @@ export const KERNEL_CASES: Readonly<Record<string, readonly KernelCase[]>> = {
   [CAUSAL_ATTENTION_GRAD.name]: attentionCases.map((c) => c.gradient),
   [SOFTMAX_CROSS_ENTROPY.name]: crossEntropyCases.map((c) => c.forward),
   [SOFTMAX_CROSS_ENTROPY_GRAD.name]: crossEntropyCases.map((c) => c.gradient),
+  [GPT2_BLOCK.name]: [
+    gpt2Block(
+      'a prompt, no cache: B = 2, T = 5',
+      { B: 2, T: 5, L: 0, C: 24, H: 3, bias: true },
+      90,
+    ),
+    gpt2Block('one token after 6 cached', { B: 1, T: 1, L: 6, C: 32, H: 4, bias: true }, 91),
+    gpt2Block(
+      '3 tokens of 2 sequences after 4, no biases',
+      { B: 2, T: 3, L: 4, C: 16, H: 2, bias: false },
+      92,
+    ),
+    gpt2Block(
+      'a long chunk (the products as sgemm): T = 12 after 5',
+      { B: 1, T: 12, L: 5, C: 40, H: 5, bias: true },
+      93,
+    ),
+  ],
 };

@@ -25,6 +25,13 @@ export const BUNDLE_FILES = {
   trainerState: 'trainer_state.json',
   /** `@gpt2/trainer`'s AdamW moments: never the model's weights. */
   optimizer: 'optimizer.safetensors',
+  /**
+   * A PEFT LoRA adapter folder's config (and a LoRA run's checkpoints'): such
+   * a folder is no model; it applies to one (`loadLoraAdapter`).
+   */
+  adapterConfig: 'adapter_config.json',
+  /** A PEFT LoRA adapter's weights: never the model's weights. */
+  adapterWeights: 'adapter_model.safetensors',
 } as const;
 
 /** The layout of a run folder, as `gpt2 train` and `gpt2 quickstart` write it. */

@@ -98,7 +98,10 @@ function findWeights(
 ): string | undefined {
   if (names.includes(BUNDLE_FILES.weights)) return BUNDLE_FILES.weights;
   const others = names.filter(
-    (name) => /\.safetensors$/i.test(name) && name !== BUNDLE_FILES.optimizer,
+    (name) =>
+      /\.safetensors$/i.test(name) &&
+      name !== BUNDLE_FILES.optimizer &&
+      name !== BUNDLE_FILES.adapterWeights,
   );
   if (others.length > 1) {
     throw new ModelBundleError({
@@ -113,11 +116,14 @@ function findWeights(
 function missingWeights(files: BundleFiles, folder: string, names: readonly string[]): never {
   const sharded = names.some((name) => /\.safetensors\.index\.json$/i.test(name));
   const pytorch = names.some((name) => /\.(bin|pt|pth)$/i.test(name));
-  const hint = sharded
-    ? ': it holds a sharded checkpoint (model.safetensors.index.json), which is not supported'
-    : pytorch
-      ? ': it holds PyTorch weights (.bin/.pt), which are not read; save them as safetensors'
-      : '';
+  const adapter = names.includes(BUNDLE_FILES.adapterConfig);
+  const hint = adapter
+    ? ': it holds a LoRA adapter (adapter_config.json), which applies to its base model: load the base and apply the adapter (loadLoraAdapter, or `--adapter DIR` in the CLI)'
+    : sharded
+      ? ': it holds a sharded checkpoint (model.safetensors.index.json), which is not supported'
+      : pytorch
+        ? ': it holds PyTorch weights (.bin/.pt), which are not read; save them as safetensors'
+        : '';
   throw new ModelBundleError({
     location: files.locate(folder),
     part: 'weights',

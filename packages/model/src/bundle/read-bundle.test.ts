@@ -278,6 +278,22 @@ describe('readModelBundle: errors say what is missing and what was tried', () =>
     expect(sharded.message).toMatch(/sharded checkpoint/);
   });
 
+  it('a LoRA adapter folder (or a LoRA run) is no model: its adapter weights are never taken for one', async () => {
+    const adapter = [
+      picked('a/adapter_model.safetensors', writeSafetensors([])),
+      picked('a/adapter_config.json', encode({ peft_type: 'LORA' })),
+    ];
+    const error = await rejection(readModelBundle(adapter));
+    expect(error.part).toBe('weights');
+    expect(error.message).toMatch(/holds a LoRA adapter .*load the base and apply the adapter/);
+    const run = [
+      picked('run/checkpoints/best/adapter_model.safetensors', writeSafetensors([])),
+      picked('run/checkpoints/best/adapter_config.json', encode({ peft_type: 'LORA' })),
+      picked('run/checkpoints/best/optimizer.safetensors', writeSafetensors([])),
+    ];
+    expect((await rejection(readModelBundle(run))).message).toMatch(/best: .*holds a LoRA adapter/);
+  });
+
   it('several weights files, no config, no tokenizer', async () => {
     const several = await rejection(
       readModelBundle([

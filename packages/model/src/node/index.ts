@@ -1,6 +1,7 @@
 /**
  * Node-only weights I/O (`@gpt2/model/node`): files and Hugging Face-style
- * model folders, read and written tensor by tensor through file handles.
+ * model folders, read and written tensor by tensor through file handles; PEFT
+ * LoRA adapter folders.
  */
 export { type FileSink, type OpenFileSink, openFileSink } from './atomic-write.js';
 export {
@@ -22,6 +23,11 @@ export {
   saveLlmcCheckpointFile,
   saveLlmcTokenizerFile,
 } from './llmc-files.js';
+export {
+  loadLoraAdapterFolder,
+  type SaveLoraAdapterFolderOptions,
+  saveLoraAdapterFolder,
+} from './lora-folder.js';
 export {
   CONFIG_FILE,
   type LoadModelFolderOptions,

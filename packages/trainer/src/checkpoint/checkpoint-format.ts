@@ -24,6 +24,9 @@ export const CHECKPOINT_FILES = {
   state: BUNDLE_FILES.trainerState,
 } as const;
 
+/** PEFT's adapter config, which marks a LoRA run's checkpoint (see `createLoraWeightsCodec`). */
+const LORA_ADAPTER_CONFIG_FILE = 'adapter_config.json';
+
 /** The JSON in `trainer_state.json`. */
 export interface TrainerState {
   format: typeof CHECKPOINT_FORMAT;
@@ -75,13 +78,18 @@ export interface CheckpointContents {
 export function encodeCheckpoint(options: {
   state: TrainerState;
   weights: Uint8Array;
+  /** The weights' file name. Default: {@link CHECKPOINT_FILES}.weights. */
+  weightsFile?: string;
+  /** More files from the weights codec (e.g. PEFT's adapter_config.json). Default: none. */
+  sideFiles?: ReadonlyMap<string, Uint8Array>;
   moments: ReadonlyMap<string, MomentTensor>;
   /** Hugging Face config.json contents, when the model has a config. */
   hfConfig?: Record<string, unknown>;
 }): Map<string, Uint8Array> {
   const encoder = new TextEncoder();
   const files = new Map<string, Uint8Array>();
-  files.set(CHECKPOINT_FILES.weights, options.weights);
+  files.set(options.weightsFile ?? CHECKPOINT_FILES.weights, options.weights);
+  for (const [name, bytes] of options.sideFiles ?? []) files.set(name, bytes);
   if (options.hfConfig) {
     files.set(
       CHECKPOINT_FILES.modelConfig,
@@ -104,12 +112,15 @@ function fail(checkpoint: string, reason: string, cause?: unknown): never {
 }
 
 /**
- * Parse and check a checkpoint's files.
+ * Parse and check a checkpoint's files. `weightsFile` is where the weights
+ * are: `model.safetensors` for a whole model, `adapter_model.safetensors` for
+ * a LoRA run's adapters.
  * @throws InvalidCheckpointError for missing files, foreign or corrupt content.
  */
 export function decodeCheckpoint(
   checkpoint: string,
   files: ReadonlyMap<string, Uint8Array>,
+  weightsFile: string = CHECKPOINT_FILES.weights,
 ): CheckpointContents {
   const stateBytes = files.get(CHECKPOINT_FILES.state);
   if (!stateBytes) {
@@ -136,8 +147,20 @@ export function decodeCheckpoint(
   if (!Number.isInteger(state.step) || state.step < 0 || typeof state.optimizer !== 'object') {
     fail(checkpoint, `${CHECKPOINT_FILES.state} lacks a valid step or optimizer section.`);
   }
-  const weights = files.get(CHECKPOINT_FILES.weights);
-  if (!weights) fail(checkpoint, `missing ${CHECKPOINT_FILES.weights}.`);
+  const weights = files.get(weightsFile);
+  if (!weights) {
+    const lora = files.has(LORA_ADAPTER_CONFIG_FILE);
+    fail(
+      checkpoint,
+      `missing ${weightsFile}${
+        lora && weightsFile === CHECKPOINT_FILES.weights
+          ? ': it is a LoRA checkpoint (adapter_config.json); resume it with the same LoRA settings, or apply it as an adapter'
+          : !lora && files.has(CHECKPOINT_FILES.weights)
+            ? ': it holds a whole model (model.safetensors), not LoRA adapters'
+            : ''
+      }.`,
+    );
+  }
   const optimizerBytes = files.get(CHECKPOINT_FILES.optimizer);
   if (!optimizerBytes) fail(checkpoint, `missing ${CHECKPOINT_FILES.optimizer}.`);
   const moments = new Map<string, MomentTensor>();

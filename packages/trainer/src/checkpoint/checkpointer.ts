@@ -12,6 +12,7 @@ import type { TrainingConfig } from '../config.js';
 import { CheckpointMismatchError } from '../errors/checkpoint-mismatch-error.js';
 import { InvalidCheckpointError } from '../errors/invalid-checkpoint-error.js';
 import { GPT2_WEIGHTS_CODEC } from '../gpt2-weights.js';
+import { createLoraWeightsCodec, isLoraModel } from '../lora-weights.js';
 import type { AdamW } from '../optimizer/adamw.js';
 import type { TrainableModel, WeightsCodec } from '../trainable-model.js';
 import type { ValidationPoint } from '../validation.js';
@@ -91,8 +92,17 @@ function checkTokenizer(checkpoint: string, saved: unknown, current: unknown): v
   }
 }
 
-async function readCheckpoint(store: CheckpointStore, name: string): Promise<CheckpointContents> {
-  return decodeCheckpoint(store.locate(name), await store.read(name));
+async function readCheckpoint(
+  store: CheckpointStore,
+  name: string,
+  codec: WeightsCodec,
+): Promise<CheckpointContents> {
+  return decodeCheckpoint(store.locate(name), await store.read(name), codec.file);
+}
+
+/** The codec a model's checkpoints use by default: GPT-2 safetensors, or PEFT adapter files for a `LoraModel`. */
+export function defaultWeightsCodec(model: TrainableModel): WeightsCodec {
+  return isLoraModel(model) ? createLoraWeightsCodec() : GPT2_WEIGHTS_CODEC;
 }
 
 async function decodeWeights(
@@ -119,7 +129,7 @@ export interface LoadCheckpointWeightsOptions {
   store: CheckpointStore;
   /** Checkpoint name. Default: the latest `step-N`. */
   name?: string;
-  /** Default: {@link GPT2_WEIGHTS_CODEC}. */
+  /** Default: {@link GPT2_WEIGHTS_CODEC}; PEFT adapter files for a `LoraModel`. */
   weightsCodec?: WeightsCodec;
 }
 
@@ -138,15 +148,11 @@ export async function loadCheckpointWeights(
       reason: 'the store holds no checkpoint.',
     });
   }
-  const contents = await readCheckpoint(options.store, name);
+  const codec = options.weightsCodec ?? defaultWeightsCodec(options.model);
+  const contents = await readCheckpoint(options.store, name, codec);
   const location = options.store.locate(name);
   checkModelConfig(location, contents.state.model, options.model);
-  await decodeWeights(
-    options.weightsCodec ?? GPT2_WEIGHTS_CODEC,
-    options.model,
-    contents.weights,
-    location,
-  );
+  await decodeWeights(codec, options.model, contents.weights, location);
   return contents.state;
 }
 
@@ -175,8 +181,12 @@ export class Checkpointer {
     const files = encodeCheckpoint({
       state,
       weights: await codec.encode(model),
+      weightsFile: codec.file,
+      sideFiles: await codec.sideFiles?.(model),
       moments,
-      hfConfig: model.config ? configToHF(model.config) : undefined,
+      // A LoRA checkpoint is an adapter folder: no config.json, so no reader takes it for a model.
+      hfConfig:
+        model.config && codec.writesModelConfig !== false ? configToHF(model.config) : undefined,
     });
     await store.write(name, files);
   }
@@ -199,14 +209,14 @@ export class Checkpointer {
   async restore(name: string): Promise<TrainingProgress> {
     const { store, model, trainable, optimizer, codec, train, rngs, tokenizer } = this.#options;
     const location = store.locate(name);
-    const { state, weights, moments } = await readCheckpoint(store, name);
+    const { state, weights, moments } = await readCheckpoint(store, name, codec);
     checkModelConfig(location, state.model, model);
     checkTokenizer(location, state.tokenizer, tokenizer?.toJSON());
     const names = [...trainable.keys()];
     if (JSON.stringify(state.optimizer.parameters) !== JSON.stringify(names)) {
       throw new CheckpointMismatchError({
         checkpoint: location,
-        field: 'training.freeze (optimized parameters)',
+        field: 'optimized parameters (training.freeze, or the LoRA layers)',
         expected: state.optimizer.parameters,
         actual: names,
       });

@@ -10,6 +10,7 @@ import { ADAMW_UPDATE_MULTI } from './adamw-update-multi.js';
 import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from './causal-attention.js';
 import type { AnyKernelContract } from './contract.js';
 import { GELU, GELU_GRAD } from './gelu.js';
+import { GPT2_BLOCK } from './gpt2-block.js';
 import { LAYER_NORM, LAYER_NORM_GRAD } from './layer-norm.js';
 import { MATMUL_BIAS_GELU } from './matmul-bias-gelu.js';
 import { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from './softmax-cross-entropy.js';
@@ -66,6 +67,12 @@ export {
   geluForwardChain,
 } from './gelu.js';
 export {
+  GPT2_BLOCK,
+  type GPT2BlockAttrs,
+  type GPT2BlockInputs,
+  gpt2BlockChain,
+} from './gpt2-block.js';
+export {
   LAYER_NORM,
   LAYER_NORM_GRAD,
   type LayerNormAttrs,
@@ -106,4 +113,5 @@ export const KERNEL_CONTRACTS: readonly AnyKernelContract[] = [
   CAUSAL_ATTENTION_GRAD,
   SOFTMAX_CROSS_ENTROPY,
   SOFTMAX_CROSS_ENTROPY_GRAD,
+  GPT2_BLOCK,
 ];

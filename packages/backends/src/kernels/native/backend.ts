@@ -60,6 +60,11 @@ export class NativeBackend extends MathBackendCPU {
   /** Free buffers kept for reuse; beyond this many bytes, released buffers are freed. */
   cacheLimitBytes = DEFAULT_NATIVE_CACHE_BYTES;
   readonly #buffers = new WeakMap<ArrayBufferLike, BufferUse>();
+  /**
+   * Buffers that hold a tensor grown by appending (a KV cache), with the bytes
+   * the longest view of it covers: no tensor sees the buffer beyond it.
+   */
+  readonly #frontiers = new WeakMap<ArrayBufferLike, number>();
   /** Free buffers by byte length. */
   readonly #free = new Map<number, ArrayBuffer[]>();
   #freeBytes = 0;
@@ -83,6 +88,57 @@ export class NativeBackend extends MathBackendCPU {
     return dtype === 'int32' ? new Int32Array(buffer, 0, size) : new Float32Array(buffer, 0, size);
   }
 
+  /**
+   * Storage for a float32 tensor of `size` elements whose first ones are
+   * `past`'s values, for a kernel that grows a tensor by appending (the KV
+   * cache of `GPT2Block`). When no tensor sees `past`'s buffer beyond past's
+   * own end, this is a longer view of that buffer: the past values are already
+   * in place, and the kernel writes only the new elements, where no tensor
+   * looks (past's values never change). Otherwise (no past, a buffer too
+   * small, or a past that is not the longest view of its buffer: after a
+   * crop, or a second extension of the same past) it is a new buffer with
+   * room for `capacity` elements, into which the kernel copies past first.
+   * Call {@link NativeBackend.commitExtension} once the kernel has written it.
+   */
+  extend(past: NativeStorage | undefined, size: number, capacity: number): Float32Array {
+    if (
+      past instanceof Float32Array &&
+      past.byteOffset === 0 &&
+      past.buffer.byteLength >= size * 4 &&
+      this.#frontiers.get(past.buffer) === past.byteLength
+    ) {
+      return new Float32Array(past.buffer, 0, size);
+    }
+    const bytes = Math.max(size, capacity) * 4;
+    let buffer = this.#reuse(bytes);
+    if (!buffer) {
+      buffer = Buffer.allocUnsafeSlow(bytes).buffer;
+      this.allocatedBytes += bytes;
+    }
+    return new Float32Array(buffer, 0, size);
+  }
+
+  /** Record that `values`, from {@link NativeBackend.extend}, is now its buffer's longest view. */
+  commitExtension(values: Float32Array): void {
+    this.#frontiers.set(values.buffer, values.byteLength);
+  }
+
+  /** Scratch memory for one kernel call (from the cache of free buffers); give it back with {@link NativeBackend.releaseScratch}. */
+  scratch(size: number): Float32Array {
+    const bytes = Math.max(size, 1) * 4;
+    let buffer = this.#reuse(bytes);
+    if (!buffer) {
+      buffer = Buffer.allocUnsafeSlow(bytes).buffer;
+      this.allocatedBytes += bytes;
+    }
+    return new Float32Array(buffer);
+  }
+
+  /** Give back memory from {@link NativeBackend.scratch}. */
+  releaseScratch(values: Float32Array): void {
+    if (values.byteLength >= RELEASE_MIN_BYTES) this.#recycle(values);
+  }
+
   #reuse(bytes: number): ArrayBuffer | undefined {
     if (bytes < RELEASE_MIN_BYTES) return undefined;
     const buffer = this.#free.get(bytes)?.pop();
@@ -93,11 +149,10 @@ export class NativeBackend extends MathBackendCPU {
   /** A buffer no tensor uses any more: keep it for reuse, or free it past the cache limit. */
   #recycle(values: ArrayBufferView): void {
     const buffer = values.buffer as ArrayBuffer;
-    if (
-      values.byteOffset === 0 &&
-      values.byteLength === buffer.byteLength &&
-      this.#freeBytes + buffer.byteLength <= this.cacheLimitBytes
-    ) {
+    // The whole buffer is free, whichever view of it went last (slices and a
+    // grown KV cache view part of one).
+    this.#frontiers.delete(buffer);
+    if (this.#freeBytes + buffer.byteLength <= this.cacheLimitBytes) {
       const list = this.#free.get(buffer.byteLength);
       if (list) list.push(buffer);
       else this.#free.set(buffer.byteLength, [buffer]);

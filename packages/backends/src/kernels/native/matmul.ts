@@ -14,7 +14,8 @@ import type { NativeBackend } from './backend.js';
  * `BatchMatMul` and `_FusedMatMul` on OpenBLAS: the transposes are sgemm
  * flags (nothing is copied), a right operand shared by the whole batch
  * makes one product of all the left rows, and broadcast batches index
- * their slices. The addon splits the work over its threads.
+ * their slices. The addon splits the work over its threads. A product of a
+ * few rows with a shared right operand is the addon's GEMV instead.
  */
 function matMul(
   backend: NativeBackend,
@@ -51,7 +52,23 @@ function matMul(
   const bValues = backend.values(b) as Float32Array;
   const batchA = util.sizeFromShape(aOuter);
   const batchB = util.sizeFromShape(bOuter);
-  if (batchB === 1 && !transposeA) {
+  const rows = batch * M;
+  if (
+    batchB === 1 &&
+    !transposeA &&
+    !relu &&
+    rows <= backend.addon.gemvMaxRows &&
+    (!bias || biasSize === N)
+  ) {
+    // A few rows (a decode step, the last-position head): a GEMV that streams
+    // W once on every thread, where sgemm would pack it first.
+    const scratch = transposeB ? null : backend.scratch(backend.addon.gemvScratch(rows, N));
+    try {
+      backend.addon.gemv(aValues, bValues, out, rows, K, N, transposeB, biasValues, scratch);
+    } finally {
+      if (scratch) backend.releaseScratch(scratch);
+    }
+  } else if (batchB === 1 && !transposeA) {
     // x [..., M, K] @ W [K, N]: one product over all the rows.
     backend.addon.matmul(
       aValues,

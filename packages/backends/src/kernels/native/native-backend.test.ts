@@ -282,6 +282,28 @@ const CASES: Case[] = [
     tolerance: 1e-5,
   },
   {
+    name: 'matMul of a few rows (the GEMV): W [K, N] and [N, K], 1 to 8 rows, bias',
+    run: () => [
+      tf.matMul(floats([1, 768], 73), floats([768, 2304], 74, 0.1)),
+      tf.matMul(floats([3, 257], 75), floats([257, 1000], 76, 0.1)),
+      tf.matMul(floats([2, 4, 33], 77), floats([33, 7], 78)),
+      tf.matMul(floats([1, 128], 79), floats([50, 128], 80), false, true),
+      tf.matMul(floats([5, 300], 81), floats([2000, 300], 82, 0.1), false, true),
+      tf.fused.matMul({
+        a: floats([2, 64], 83),
+        b: floats([64, 300], 84),
+        bias: floats([300], 85),
+      }),
+      tf.fused.matMul({
+        a: floats([1, 64], 86),
+        b: floats([40, 64], 87),
+        bias: floats([40], 88),
+        transposeB: true,
+      }),
+    ],
+    tolerance: 1e-5,
+  },
+  {
     name: 'fused matMul with bias and relu',
     run: () =>
       tf.fused.matMul({

@@ -47,8 +47,51 @@ export const REDUCE_OP = { Sum: 0, Max: 1, Min: 2, Mean: 3, Prod: 4 } as const;
 
 type Storage = Float32Array | Int32Array | Uint8Array;
 
+/** The inference kernels (native/gpt2_decode.c): the GPT-2 block with a KV cache, few-row products. */
+export interface NativeDecodeKernels {
+  /**
+   * One block: `weights` in the order of `BLOCK_WEIGHTS` (block.ts; null for an
+   * absent bias), keys/values [L + T, B, C] (the past rows are copied in when
+   * they are not past's own storage), y [B·T, C].
+   */
+  gpt2Block(
+    x: Float32Array,
+    weights: (Float32Array | null)[],
+    pastKeys: Float32Array | null,
+    pastValues: Float32Array | null,
+    keys: Float32Array,
+    values: Float32Array,
+    y: Float32Array,
+    scratch: Float32Array,
+    B: number,
+    T: number,
+    L: number,
+    C: number,
+    nHead: number,
+    epsilon: number,
+  ): void;
+  /** Floats of scratch {@link NativeDecodeKernels.gpt2Block} needs for `rows` = B·T. */
+  gpt2BlockScratch(rows: number, C: number): number;
+  /** y [M, N] = x [M, K] @ W (+ bias): W [K, N], or [N, K] with `transposeW`; M ≤ gemvMaxRows. */
+  gemv(
+    x: Float32Array,
+    w: Float32Array,
+    y: Float32Array,
+    M: number,
+    K: number,
+    N: number,
+    transposeW: boolean,
+    bias: Float32Array | null,
+    scratch: Float32Array | null,
+  ): void;
+  /** Floats of scratch {@link NativeDecodeKernels.gemv} needs (W [K, N]). */
+  gemvScratch(M: number, N: number): number;
+  /** The most rows {@link NativeDecodeKernels.gemv} takes. */
+  readonly gemvMaxRows: number;
+}
+
 /** The kernels. Absent from addons built before the native backend existed. */
-export interface NativeKernels {
+export interface NativeKernels extends NativeDecodeKernels {
   /**
    * out[i] = op(a[aIndex[i]]) @ op(b[bIndex[i]]) (+ bias, then relu) for i < batch,
    * each slice [M, K] @ [K, N] row-major; a null index array means slice i.
@@ -170,4 +213,8 @@ export const REQUIRED_KERNELS: readonly (keyof NativeKernels)[] = [
   'poolThreads',
   'setPoolThreads',
   'setPoolSpin',
+  'gpt2Block',
+  'gpt2BlockScratch',
+  'gemv',
+  'gemvScratch',
 ];

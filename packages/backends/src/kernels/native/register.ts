@@ -2,6 +2,7 @@ import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs-core';
 import * as tf from '@tensorflow/tfjs-core';
 import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from '../contracts/causal-attention.js';
 import { GELU, GELU_GRAD } from '../contracts/gelu.js';
+import { GPT2_BLOCK } from '../contracts/gpt2-block.js';
 import { LAYER_NORM, LAYER_NORM_GRAD } from '../contracts/layer-norm.js';
 import {
   SOFTMAX_CROSS_ENTROPY,
@@ -9,6 +10,7 @@ import {
 } from '../contracts/softmax-cross-entropy.js';
 import { createNativeAdamWUpdate } from './adamw-update.js';
 import type { NativeBackend } from './backend.js';
+import { nativeGPT2Block } from './block.js';
 import {
   createNativeAddN,
   createNativeBinary,
@@ -93,6 +95,7 @@ const NEW_KERNELS: (() => KernelConfig)[] = [
       [CAUSAL_ATTENTION_GRAD, nativeCausalAttentionGrad],
       [SOFTMAX_CROSS_ENTROPY, nativeSoftmaxCrossEntropy],
       [SOFTMAX_CROSS_ENTROPY_GRAD, nativeSoftmaxCrossEntropyGrad],
+      [GPT2_BLOCK, nativeGPT2Block],
     ] as const
   ).map(([contract, kernelFunc]) => () => ({
     kernelName: contract.name,
