@@ -25,7 +25,8 @@ import { modelFlopsPerToken } from './flops.js';
 import { GPT2_WEIGHTS_CODEC } from './gpt2-weights.js';
 import { AdamW } from './optimizer/adamw.js';
 import { clipCoefficient, globalNorm } from './optimizer/clip.js';
-import { learningRateAt } from './schedule/learning-rate.js';
+import { type LearningRateSchedule, learningRateAt } from './schedule/learning-rate.js';
+import { TimeBudgetPlanner } from './schedule/time-budget.js';
 import type { TrainableModel, WeightsCodec } from './trainable-model.js';
 
 /** Options for {@link createTrainer}. */
@@ -195,6 +196,8 @@ export class Trainer {
   private bestVal: { loss: number; step: number } | undefined;
   private lastVal: { loss: number; step: number } | undefined;
   private lastSavedStep = -1;
+  /** Fits the schedule to `config.timeBudget`, when set. */
+  private readonly planner: TimeBudgetPlanner | undefined;
 
   constructor(options: TrainerOptions) {
     this.options = options;
@@ -206,6 +209,14 @@ export class Trainer {
     this.optimizer = new AdamW(this.trainable, this.config.optimizer);
     // Every evaluation replays the same validation batches, so losses are comparable.
     this.initialValState = options.val?.getState();
+    this.planner =
+      this.config.timeBudget === null
+        ? undefined
+        : new TimeBudgetPlanner(this.config.timeBudget, {
+            maxSteps: this.config.maxSteps,
+            evalInterval: this.config.evalInterval,
+            evaluates: options.val !== undefined,
+          });
     if (options.peakFlops !== undefined && !(options.peakFlops > 0)) {
       throw new RangeError(`createTrainer: peakFlops must be > 0, got ${options.peakFlops}.`);
     }
@@ -255,7 +266,13 @@ export class Trainer {
     return Math.max(1, Math.floor(batches / this.config.gradientAccumulationSteps));
   }
 
+  /** The schedule in effect: the config's, or the time budget's plan. */
+  private schedule(): LearningRateSchedule {
+    return this.planner?.schedule ?? this.config.schedule;
+  }
+
   private totalSteps(): number | undefined {
+    if (this.planner) return this.planner.totalSteps(this.config.maxSteps);
     const perEpoch = this.stepsPerEpoch();
     if (this.config.epochs > 0 && perEpoch !== undefined) return this.config.epochs * perEpoch;
     return this.config.maxSteps > 0 ? this.config.maxSteps : undefined;
@@ -317,7 +334,7 @@ export class Trainer {
     const [lossData, normData] = await Promise.all([loss.data(), norm.data()]);
     const lossValue = lossData[0]!;
     const gradNorm = normData[0]!;
-    const lr = learningRateAt(this.config.schedule, this.stepCount);
+    const lr = learningRateAt(this.schedule(), this.stepCount);
     this.tokensSeen += tokens;
     const skipped = !Number.isFinite(lossValue) || !Number.isFinite(gradNorm);
     if (!skipped) {
@@ -356,7 +373,9 @@ export class Trainer {
   }
 
   private async evaluateAndTrackBest(): Promise<void> {
+    const started = this.clock();
     const valLoss = await this.evaluate();
+    this.planner?.recordEval(this.clock() - started);
     const best = Number.isFinite(valLoss) && (!this.bestVal || valLoss < this.bestVal.loss);
     this.lastVal = { loss: valLoss, step: this.stepCount };
     if (best) this.bestVal = { loss: valLoss, step: this.stepCount };
@@ -395,7 +414,8 @@ export class Trainer {
       elapsedMs: this.elapsedMs(),
       bestValLoss: this.bestVal?.loss ?? null,
       bestValStep: this.bestVal?.step ?? null,
-      schedule: { config: this.config.schedule, step: this.stepCount },
+      schedule: { config: this.schedule(), step: this.stepCount },
+      timeBudget: this.planner?.plan ?? null,
       optimizer: {
         step: optimizerState.step,
         hyperparameters: { ...this.optimizer.hyperparameters },
@@ -509,6 +529,7 @@ export class Trainer {
     if (this.model.setRandomState && state.rng[MODEL_RNG_KEY] !== undefined) {
       this.model.setRandomState(state.rng[MODEL_RNG_KEY]);
     }
+    this.planner?.restore(state.timeBudget);
     this.stepCount = state.step;
     this.tokensSeen = state.tokensSeen;
     this.elapsedBeforeMs = state.elapsedMs;
@@ -528,13 +549,14 @@ export class Trainer {
    *   CheckpointWriteError when saving fails; RangeError when the run has no limit at all.
    */
   async run(): Promise<TrainResult> {
-    const total = this.totalSteps();
+    let total = this.totalSteps();
     const signal = this.options.signal;
-    if (total === undefined && this.config.maxTimeMs === 0 && !signal) {
+    if (total === undefined && this.config.maxTimeMs === 0 && !signal && !this.planner) {
       throw new RangeError(
-        'run: set maxSteps, epochs or maxTimeMs, or pass a signal; otherwise it never stops.',
+        'run: set maxSteps, epochs, maxTimeMs or timeBudget, or pass a signal; otherwise it never stops.',
       );
     }
+    this.planner?.startSession();
     const perEpoch = this.stepsPerEpoch();
     const flopsPerToken = modelFlopsPerToken(this.model);
     const sessionStart = this.clock();
@@ -591,6 +613,16 @@ export class Trainer {
         }
         consecutive = 0;
         losses.push(outcome.loss);
+        const plan = this.planner?.afterStep(
+          this.stepCount,
+          this.elapsedMs(),
+          stepMs,
+          outcome.tokens,
+        );
+        if (plan) {
+          total = this.totalSteps();
+          this.emit({ type: 'plan', step: this.stepCount, plan });
+        }
         const tokensPerSecond = (outcome.tokens * 1000) / stepMs;
         const sessionMs = this.clock() - sessionStart;
         const msPerStep = sessionMs / (this.stepCount - firstStep);
@@ -598,6 +630,8 @@ export class Trainer {
         if (total !== undefined) etaCandidates.push((total - this.stepCount) * msPerStep);
         if (this.config.maxTimeMs > 0)
           etaCandidates.push(Math.max(0, this.config.maxTimeMs - sessionMs));
+        if (total === undefined && this.planner)
+          etaCandidates.push(Math.max(0, this.planner.budget.ms - this.elapsedMs()));
         this.emit({
           type: 'step',
           step: this.stepCount,
