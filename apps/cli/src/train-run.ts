@@ -5,7 +5,13 @@ import { createBatchSampler } from '@gpt2/data';
 import { openShards, type ShardDataset } from '@gpt2/data/node';
 import { countParameters, type GPT2Config, GPT2Model, resolveConfig } from '@gpt2/model';
 import { gpt2Tokenizer, type Tokenizer, tokenizerFromJSON } from '@gpt2/tokenizer';
-import { createTrainer, type TrainerEvent, type TrainResult } from '@gpt2/trainer';
+import {
+  createTrainer,
+  describeTimeBudgetPlan,
+  type TimeBudgetPlan,
+  type TrainerEvent,
+  type TrainResult,
+} from '@gpt2/trainer';
 import { createNodeCheckpointStore } from '@gpt2/trainer/node';
 import { selectBackend } from './backend.js';
 import { loadModel, RUN_FILES } from './checkpoint.js';
@@ -55,6 +61,10 @@ export interface TrainingRun {
   /** First and last validation losses seen in this session. */
   firstValLoss: number | undefined;
   lastValLoss: number | undefined;
+  /** Training and validation losses by step (earlier sessions of a resumed run included). */
+  history: { train: LossPoint[]; val: LossPoint[] };
+  /** The time-budget plan, when the run had `training.timeBudget` and made it in this session. */
+  plan: TimeBudgetPlan | undefined;
   /** Validation datasets, for callers that evaluate further; closed by the caller. */
   valDataset: ShardDataset;
   trainDataset: ShardDataset;
@@ -208,6 +218,7 @@ export async function runTraining(
       );
     };
     let checkpoint: string | undefined;
+    let plan: TimeBudgetPlan | undefined;
     const onEvent = (event: TrainerEvent) => {
       metrics.write(event);
       switch (event.type) {
@@ -228,6 +239,10 @@ export async function runTraining(
           progress.log(
             `step ${event.step} skipped: non-finite loss or gradient (${event.consecutive} in a row)`,
           );
+          break;
+        case 'plan':
+          plan = event.plan;
+          progress.log(`plan: ${describeTimeBudgetPlan(event.plan)}`);
           break;
         case 'checkpoint':
           checkpoint = event.location;
@@ -277,6 +292,8 @@ export async function runTraining(
         lossCurvePath,
         firstValLoss: firstVal,
         lastValLoss: lastVal,
+        history,
+        plan,
         valDataset: val,
         trainDataset: train,
         seconds,

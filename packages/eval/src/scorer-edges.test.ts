@@ -134,7 +134,9 @@ describe('tokenLogprobs at every row length', () => {
     }
     const mixed = await tokenLogprobs(model, rows);
     expect(mixed.width).toBe(CONTEXT);
-    rows.forEach((row, b) => check(row, mixed.logprobs, mixed.width, b));
+    rows.forEach((row, b) => {
+      check(row, mixed.logprobs, mixed.width, b);
+    });
     expect(await tokenLogprobs(model, [])).toMatchObject({ width: 0 });
     expect(await tokenLogprobs(model, [[], [4]])).toMatchObject({ width: 0 });
   });
@@ -166,7 +168,9 @@ describe('scoreContinuations at every context and continuation length', () => {
         const score = scores[i]!;
         expect(score.truncated).toBe(all.length - kept.length);
         expect(score.logprobs.length).toBe(expected.length);
-        score.logprobs.forEach((value, j) => expect(value).toBeCloseTo(expected[j]!, 4));
+        score.logprobs.forEach((value, j) => {
+          expect(value).toBeCloseTo(expected[j]!, 4);
+        });
         const greedy = request.continuation.every((token, j) => {
           const row = reference[start + j - 1]!;
           return row.indexOf(Math.max(...row)) === token;

@@ -32,7 +32,11 @@ describe('UnigramModel', () => {
     const rows = (await logits.array()) as number[][][];
     // counts + 1 = [8, 3, 2, 2, 2, 2, 2, 1] of 22.
     const expected = [8, 3, 2, 2, 2, 2, 2, 1].map((c) => Math.log(c / 22));
-    for (const row of rows.flat()) row.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+    for (const row of rows.flat()) {
+      row.forEach((v, i) => {
+        expect(v).toBeCloseTo(expected[i]!, 6);
+      });
+    }
     logits.dispose();
     model.dispose();
   });
@@ -71,8 +75,8 @@ describe('UnigramModel', () => {
     // p(0) = 8/22: about 73 of 200.
     expect(zeros).toBeGreaterThan(45);
     expect(zeros).toBeLessThan(100);
-    expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects tokens outside the vocabulary and empty validation data', async () => {

@@ -63,8 +63,10 @@ class UnigramCache {
  */
 export class UnigramModel {
   readonly config: { readonly nPositions: number; readonly vocabSize: number };
-  /** log p(token), [1, 1, V]. */
-  private readonly logProbabilities: tf.Tensor3D;
+  /** log p(token) for every token. */
+  readonly logProbabilities: Float32Array;
+  /** The same as a [1, 1, V] tensor, made on first use (so no backend is needed before). */
+  private tensor: tf.Tensor3D | undefined;
 
   constructor(counts: Float64Array, nPositions = DEFAULT_UNIGRAM_POSITIONS) {
     if (!Number.isInteger(nPositions) || nPositions < 1) {
@@ -72,9 +74,8 @@ export class UnigramModel {
     }
     let total = 0;
     for (const count of counts) total += count;
-    const logs = Float32Array.from(counts, (count) => Math.log(count / total));
+    this.logProbabilities = Float32Array.from(counts, (count) => Math.log(count / total));
     this.config = { nPositions, vocabSize: counts.length };
-    this.logProbabilities = tf.keep(tf.tensor3d(logs, [1, 1, counts.length]));
   }
 
   /** ids int32 [B, T] → logits [B, T, V] (log-probabilities; [B, 1, V] with `lastPositionOnly`). */
@@ -85,7 +86,8 @@ export class UnigramModel {
     const [batch, time] = ids.shape;
     if (options.cache) (options.cache as UnigramCache).length += time;
     const positions = options.lastPositionOnly ? 1 : time;
-    return tf.tile(this.logProbabilities, [batch, positions, 1]);
+    this.tensor ??= tf.keep(tf.tensor3d(this.logProbabilities, [1, 1, this.config.vocabSize]));
+    return tf.tile(this.tensor, [batch, positions, 1]);
   }
 
   createKVCache(_batchSize: number): UnigramCache {
@@ -93,7 +95,8 @@ export class UnigramModel {
   }
 
   dispose(): void {
-    this.logProbabilities.dispose();
+    this.tensor?.dispose();
+    this.tensor = undefined;
   }
 }
 

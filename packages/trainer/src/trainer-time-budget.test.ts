@@ -51,6 +51,7 @@ const BUDGET: TimeBudgetConfig = {
   minLr: 0.005,
   warmupSteps: 5,
   measureSteps: 10,
+  measureFraction: 0.5,
   margin: 0,
 };
 

@@ -627,15 +627,17 @@ export class Trainer {
         const sessionMs = this.clock() - sessionStart;
         const msPerStep = sessionMs / (this.stepCount - firstStep);
         const etaCandidates: number[] = [];
-        if (total !== undefined) etaCandidates.push((total - this.stepCount) * msPerStep);
+        if (total !== undefined && !(this.planner && !this.planner.plan))
+          etaCandidates.push((total - this.stepCount) * msPerStep);
         if (this.config.maxTimeMs > 0)
           etaCandidates.push(Math.max(0, this.config.maxTimeMs - sessionMs));
-        if (total === undefined && this.planner)
+        if (this.planner && !this.planner.plan)
           etaCandidates.push(Math.max(0, this.planner.budget.ms - this.elapsedMs()));
         this.emit({
           type: 'step',
           step: this.stepCount,
-          totalSteps: total,
+          // Before a time budget's plan, the step count is not known yet.
+          totalSteps: this.planner && !this.planner.plan ? undefined : total,
           epoch: perEpoch === undefined ? undefined : Math.floor((this.stepCount - 1) / perEpoch),
           loss: outcome.loss,
           lr: outcome.lr,

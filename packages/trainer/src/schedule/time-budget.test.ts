@@ -22,6 +22,7 @@ describe('resolveTimeBudget', () => {
       decayFraction: 0.2,
       settleSteps: 3,
       measureSteps: 20,
+      measureFraction: 0.1,
       margin: 0.03,
     });
     expect(resolveTimeBudget({ ms: 1000, maxLr: 1, minLr: undefined }).minLr).toBe(0.1);
@@ -143,7 +144,7 @@ describe('budgetSchedule', () => {
 describe('TimeBudgetPlanner', () => {
   it('cosine: plans after settle + measure steps, from their mean time', () => {
     const planner = new TimeBudgetPlanner(
-      { ms: 10_000, maxLr: 1, settleSteps: 2, measureSteps: 4, margin: 0 },
+      { ms: 100_000, maxLr: 1, settleSteps: 2, measureSteps: 4, margin: 0 },
       RUN,
     );
     planner.startSession();
@@ -161,15 +162,32 @@ describe('TimeBudgetPlanner', () => {
       measuredSteps: 4,
       msPerStep: 100,
       tokensPerSecond: 10_000,
-      totalSteps: 6 + 87,
+      totalSteps: 6 + 987,
       limitedBy: 'time',
     });
-    expect(planner.totalSteps(0)).toBe(93);
+    expect(planner.totalSteps(0)).toBe(993);
     expect(planner.schedule).toBe(plan!.schedule);
     expect(planner.afterStep(7, 1400, 100, 1000)).toBeUndefined(); // planned once
     expect(describeTimeBudgetPlan(plan!)).toBe(
-      '~10.0k tok/s measured → 93 steps fit in 10s (cosine decay from step 6 to 93, est. 10s)',
+      '~10.0k tok/s measured → 993 steps fit in 1m40s (cosine decay from step 6 to 993, est. 1m40s)',
     );
+  });
+
+  it('cosine on a slow machine: plans once a tenth of the budget is gone', () => {
+    const planner = new TimeBudgetPlanner(
+      { ms: 10_000, maxLr: 1, settleSteps: 1, measureSteps: 20, margin: 0 },
+      RUN,
+    );
+    planner.startSession();
+    expect(planner.afterStep(1, 600, 600, 100)).toBeUndefined(); // settling
+    expect(planner.afterStep(2, 900, 300, 100)).toBeUndefined();
+    const plan = planner.afterStep(3, 1200, 300, 100);
+    expect(plan).toMatchObject({
+      plannedAtStep: 3,
+      measuredSteps: 2,
+      msPerStep: 300,
+      totalSteps: 32,
+    });
   });
 
   it('wsd: holds the peak until 1 - decayFraction of the budget, then plans the decay', () => {

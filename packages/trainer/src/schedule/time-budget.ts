@@ -39,8 +39,14 @@ export interface TimeBudgetConfig {
   decayFraction?: number;
   /** Steps of each session that are not timed (first-call kernel compilation, weight packing). Default: 3. */
   settleSteps?: number;
-  /** `cosine` only: steps timed before the plan is made. Default: 20. */
+  /**
+   * `cosine` only: steps timed before the plan is made; on a machine so slow
+   * that they would take more than `measureFraction` of the budget, the plan
+   * comes after that share instead (from at least one timed step). Default: 20.
+   */
   measureSteps?: number;
+  /** `cosine` only: the most of the budget spent before planning. Default: 0.1. */
+  measureFraction?: number;
   /** Share of the budget held back for timing noise. Default: 0.03. */
   margin?: number;
 }
@@ -52,6 +58,7 @@ export const DEFAULT_TIME_BUDGET = {
   decayFraction: 0.2,
   settleSteps: 3,
   measureSteps: 20,
+  measureFraction: 0.1,
   margin: 0.03,
 } as const;
 
@@ -137,6 +144,10 @@ export function resolveTimeBudget(input: TimeBudgetConfig): ResolvedTimeBudget {
   check(
     budget.decay === 'cosine' || budget.decay === 'wsd',
     `decay must be 'cosine' or 'wsd', got '${String(budget.decay)}'.`,
+  );
+  check(
+    budget.measureFraction > 0 && budget.measureFraction < 1,
+    `measureFraction must be in (0, 1), got ${budget.measureFraction}.`,
   );
   check(
     budget.decayFraction > 0 && budget.decayFraction < 1,
@@ -322,7 +333,8 @@ export class TimeBudgetPlanner {
     if (this.timedSteps === 0) return undefined;
     const due =
       this.budget.decay === 'cosine'
-        ? this.timedSteps >= this.budget.measureSteps
+        ? this.timedSteps >= this.budget.measureSteps ||
+          elapsedMs >= this.budget.ms * this.budget.measureFraction
         : elapsedMs >= this.budget.ms * (1 - this.budget.margin) * (1 - this.budget.decayFraction);
     // The run's own step limit comes first: plan then, so the schedule still ends on time.
     const capped = this.run.maxSteps > 0 && step >= this.run.maxSteps;
