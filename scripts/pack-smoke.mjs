@@ -3,6 +3,9 @@
 // Packs every publishable @gpt2/* package, installs the tarballs into a fresh
 // project outside the workspace, imports each package at run time and
 // type-checks a consumer file against the published .d.ts files.
+// Each of those is a named check; the last line counts them,
+// "pack smoke: P passed, F failed", whatever happened (a check that threw
+// and the ones it kept from running count as failed).
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -23,6 +26,17 @@ const consumer = join(work, 'consumer');
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
+const checks = [];
+/** Checks the run should do: one pack per package, then install, import, example, types. */
+let expected = 1;
+let current = 'list the packages';
+/** Run one named check; its failure stops the smoke test (later checks need it). */
+const check = (name, body) => {
+  current = name;
+  const value = body();
+  checks.push({ name, ok: true });
+  return value;
+};
 let failed = false;
 try {
   const packages = readdirSync(join(root, 'packages'))
@@ -31,15 +45,18 @@ try {
       json: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
     }))
     .filter((p) => !p.json.private);
+  expected = packages.length + 4;
   const files = {};
   for (const p of packages) {
-    const out = run('pnpm', ['pack', '--pack-destination', tarballs], p.dir)
-      .trim()
-      .split('\n')
-      .pop();
-    files[p.json.name] = out.startsWith('/') ? out : join(tarballs, out);
-    run('npx', ['--no-install', 'publint', '--strict'], p.dir);
-    console.log(`packed ${p.json.name}@${p.json.version} (publint clean)`);
+    check(`pack + publint ${p.json.name}`, () => {
+      const out = run('pnpm', ['pack', '--pack-destination', tarballs], p.dir)
+        .trim()
+        .split('\n')
+        .pop();
+      files[p.json.name] = out.startsWith('/') ? out : join(tarballs, out);
+      run('npx', ['--no-install', 'publint', '--strict'], p.dir);
+      console.log(`packed ${p.json.name}@${p.json.version} (publint clean)`);
+    });
   }
   const fileSpecs = Object.fromEntries(
     Object.entries(files).map(([name, f]) => [name, `file:${f}`]),
@@ -61,10 +78,12 @@ try {
     ),
   );
   console.log('installing the tarballs into a fresh project (npm)…');
-  run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
-    consumer,
+  check('install the tarballs', () =>
+    run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+      consumer,
+    ),
   );
 
   const names = Object.keys(files);
@@ -79,10 +98,12 @@ try {
       .join('\n') +
       "\nconst { initBackend } = await import('@gpt2/backends');\nconst info = await initBackend('cpu');\nconsole.log('runtime imports ok; backend', info.name);\n",
   );
-  process.stdout.write(run('node', ['runtime.mjs'], consumer));
+  check('import every package', () => process.stdout.write(run('node', ['runtime.mjs'], consumer)));
   // The README's API example, against the published packages.
   copyFileSync(join(root, 'docs', 'examples', 'api-tour.mjs'), join(consumer, 'api-tour.mjs'));
-  process.stdout.write(run('node', ['api-tour.mjs'], consumer));
+  check("the README's API example", () =>
+    process.stdout.write(run('node', ['api-tour.mjs'], consumer)),
+  );
   // Types: a consumer file type-checks against the published declarations.
   writeFileSync(
     join(consumer, 'consumer.ts'),
@@ -105,13 +126,15 @@ try {
       files: ['consumer.ts'],
     }),
   );
-  run('npx', ['--no-install', 'tsc', '-p', '.'], consumer);
+  check('type-check a consumer', () => run('npx', ['--no-install', 'tsc', '-p', '.'], consumer));
   console.log(`type-check ok for ${names.length} packages`);
-  console.log(`pack smoke: ${names.length} passed, 0 failed`);
 } catch (error) {
   failed = true;
-  console.error(`pack smoke failed: ${error.message}\n${error.stdout ?? ''}`);
+  console.error(`pack smoke failed in "${current}": ${error.message}\n${error.stdout ?? ''}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+// A failed check stops the rest, which count as failed too: they did not pass.
+const passed = checks.length;
+console.log(`pack smoke: ${passed} passed, ${failed ? Math.max(1, expected - passed) : 0} failed`);
 process.exit(failed ? 1 : 0);
