@@ -95,6 +95,27 @@ class CausalSelfAttention(nn.Module):
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # [B, T, C]
         return self.c_proj(y)
 
+    def forward_cached(self, x, past):
+        """forward() for new tokens only, given the keys and values of the earlier ones (a KV cache).
+        `past` is None or (k, v), each [B, H, P, hd]; returns (y, (k, v)) with the new tokens appended."""
+        B, T, C = x.shape
+        hd = C // self.n_head
+        q, k, v = self.c_attn(x).split(C, dim=2)  # 3 x [B, T, C]
+        q = q.view(B, T, self.n_head, hd).transpose(1, 2)  # [B, H, T, hd]
+        k = k.view(B, T, self.n_head, hd).transpose(1, 2)  # [B, H, T, hd]
+        v = v.view(B, T, self.n_head, hd).transpose(1, 2)  # [B, H, T, hd]
+        if past is not None:
+            k = torch.cat((past[0], k), dim=2)  # [B, H, P+T, hd]
+            v = torch.cat((past[1], v), dim=2)  # [B, H, P+T, hd]
+        L = k.size(2)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)  # [B, H, T, L]
+        # The new tokens sit at positions L-T … L-1: each sees the keys up to its own position.
+        att = att.masked_fill(~self.mask[:, :, L - T : L, :L], float("-inf"))
+        att = F.softmax(att, dim=-1)
+        y = att @ v  # [B, H, T, hd]
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # [B, T, C]
+        return self.c_proj(y), (k, v)
+
 
 class MLP(nn.Module):
     def __init__(self, config):
@@ -118,6 +139,12 @@ class Block(nn.Module):
         x = x + self.attn(self.ln_1(x))
         x = x + self.mlp(self.ln_2(x))
         return x
+
+    def forward_cached(self, x, past):
+        a, present = self.attn.forward_cached(self.ln_1(x), past)
+        x = x + a
+        x = x + self.mlp(self.ln_2(x))
+        return x, present
 
 
 class GPT(nn.Module):
@@ -166,6 +193,34 @@ class GPT(nn.Module):
             {"params": no_decay, "weight_decay": 0.0},
         ]
         return torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps)
+
+    @torch.no_grad()
+    def forward_cached(self, idx, cache):
+        """Logits of the last position for new tokens `idx` [B, T], given `cache` (a list of
+        per-layer (k, v), or None at the start). Returns (logits [B, V], cache)."""
+        B, T = idx.shape
+        start = 0 if cache is None else cache[0][0].size(2)
+        assert start + T <= self.config.n_positions, "the KV cache is full: n_positions reached"
+        pos = torch.arange(start, start + T, device=idx.device)
+        x = self.wte(idx) + self.wpe(pos)  # [B, T, C]
+        present = []
+        for i, block in enumerate(self.h):
+            x, kv = block.forward_cached(x, None if cache is None else cache[i])
+            present.append(kv)
+        x = self.ln_f(x[:, -1:, :])  # [B, 1, C]: only the last position is needed
+        return (x @ self.wte.weight.t())[:, -1, :], present  # [B, V]
+
+    @torch.no_grad()
+    def generate_cached(self, idx, max_new_tokens):
+        """Greedy generation with a KV cache: the prompt once, then one token per step (HF's
+        `use_cache=True`). Stops with an error at n_positions, where a cache cannot grow."""
+        logits, cache = self.forward_cached(idx, None)
+        for i in range(max_new_tokens):
+            next_id = torch.argmax(logits, dim=-1, keepdim=True)  # [B, 1]
+            idx = torch.cat((idx, next_id), dim=1)
+            if i + 1 < max_new_tokens:
+                logits, cache = self.forward_cached(next_id, cache)
+        return idx
 
     @torch.no_grad()
     def generate(self, idx, max_new_tokens):

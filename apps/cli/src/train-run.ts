@@ -44,6 +44,12 @@ export interface RunTrainingOptions {
   baseline?: { loss: number; label: string };
   /** FLOP/s to compute MFU against. Default: measured with a matMul. */
   peakFlops?: number | undefined;
+  /**
+   * `performance.now()` by which training should end: the train file's
+   * `training.timeBudget.ms` becomes the time left once the backend, data and
+   * model are ready. Default: none (the budget as written).
+   */
+  trainUntil?: number;
 }
 
 /** What a finished (or stopped) run produced. */
@@ -83,7 +89,8 @@ export function formatStepLine(
     `lr ${event.lr.toExponential(1)}`,
     `${formatCount(event.tokensPerSecond)} tok/s`,
   ];
-  if (event.mfu !== undefined) parts.push(`MFU ${(event.mfu * 100).toFixed(1)}%`);
+  // Above 100% the peak was measured too low (a busy machine): no figure beats a wrong one.
+  if (event.mfu !== undefined && event.mfu <= 1) parts.push(`MFU ${(event.mfu * 100).toFixed(1)}%`);
   parts.push(`ETA ${event.etaMs === undefined ? '--' : formatDuration(event.etaMs / 1000)}`);
   return parts.join('  ');
 }
@@ -191,10 +198,19 @@ export async function runTraining(
     });
     const valSampler = createBatchSampler(val, { batchSize, blockSize, seed: seed + 1 });
 
-    await writeFile(join(outDir, RUN_FILES.config), `${JSON.stringify(file, null, 2)}\n`);
+    const peakFlops = options.peakFlops ?? (await measurePeakFlops());
+    // A deadline becomes the time budget now, after the set-up above took its share.
+    let training = file.training ?? {};
+    if (options.trainUntil !== undefined && training.timeBudget) {
+      const ms = Math.max(1, Math.round(options.trainUntil - performance.now()));
+      training = { ...training, timeBudget: { ...training.timeBudget, ms } };
+    }
+    await writeFile(
+      join(outDir, RUN_FILES.config),
+      `${JSON.stringify({ ...file, training }, null, 2)}\n`,
+    );
     await saveTokenizer(join(outDir, RUN_FILES.tokenizer), tokenizer);
 
-    const peakFlops = options.peakFlops ?? (await measurePeakFlops());
     context.stderr.write(
       `model: ${formatCount(countParameters(config))} parameters (${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.nPositions}, vocab ${config.vocabSize}); batch ${batchSize}×${blockSize}; data ${formatCount(train.length)} train / ${formatCount(val.length)} val tokens\n`,
     );
@@ -257,7 +273,7 @@ export async function runTraining(
       model,
       train: trainSampler,
       val: valSampler,
-      config: file.training ?? {},
+      config: training,
       store,
       onEvent,
       signal: context.signal,

@@ -2,12 +2,15 @@
  * Kernel throughput on wasm: the stock kernels, the XNNPACK overrides and the
  * native OpenBLAS kernel (1 thread, when built), interleaved in this one
  * process, on the matMul and Sum shapes of a training step of the issue-10
- * model (4 layers, d=128, context 128, batch 16, 4 heads).
+ * model (4 layers, d=128, context 128, batch 16, 4 heads). Peer: PyTorch's
+ * matMul on the same shapes at 1 thread, as ours (tools/reference/bench_matmul.py);
+ * the Sum table has no peer.
  *
  *   pnpm --filter @gpt2/backends bench
  */
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
+import { runReference } from '../../../tools/reference/run-reference.js';
 import { type InitBackendOptions, initBackend } from '../src/index.js';
 
 interface Variant {
@@ -86,20 +89,37 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
+// The peer, on the same shapes, single-threaded like every variant here.
+const torch = runReference('bench_matmul.py', {
+  threads: 1,
+  repeats: 5,
+  shapes: SHAPES.map((s) => ({
+    a: s.a,
+    b: s.b,
+    transpose_a: s.transposeA,
+    transpose_b: s.transposeB,
+  })),
+});
+const torchGflops = typeof torch === 'string' ? undefined : (torch.gflops as number[]);
+console.log(
+  typeof torch === 'string'
+    ? `\nPeer: PyTorch ${torch}; its columns read n/a.`
+    : `\nPeer: PyTorch ${torch.torch} matMul, 1 thread (as ours), best of 5.`,
+);
 console.log(`\nmatMul GFLOP/s (best of 5, variants interleaved):`);
 console.log(
-  `| shape | ${variants.map((v) => v.label).join(' | ')} | ${variants
+  `| shape | ${variants.map((v) => v.label).join(' | ')} | PyTorch | ${variants
     .slice(1)
     .map((v) => `${v.label} / stock`)
-    .join(' | ')} |`,
+    .join(' | ')} | best ours / PyTorch |`,
 );
 console.log(
-  `|---|${variants.map(() => '---:').join('|')}|${variants
+  `|---|${variants.map(() => '---:').join('|')}|---:|${variants
     .slice(1)
     .map(() => '---:')
-    .join('|')}|`,
+    .join('|')}|---:|`,
 );
-for (const shape of SHAPES) {
+for (const [shapeIndex, shape] of SHAPES.entries()) {
   const a = tf.randomNormal(shape.a, 0, 1, 'float32', 1);
   const b = tf.randomNormal(shape.b, 0, 1, 'float32', 2);
   const M = shape.a.at(shape.transposeA ? -1 : -2)!;
@@ -117,16 +137,19 @@ for (const shape of SHAPES) {
     }
   }
   const gflops = ms.map((t) => flop / (t / 1000) / 1e9);
+  const peer = torchGflops?.[shapeIndex];
   console.log(
-    `| ${shape.name} [${shape.a}]·[${shape.b}] | ${gflops.map((g) => fmt(g)).join(' | ')} | ${gflops
+    `| ${shape.name} [${shape.a}]·[${shape.b}] | ${gflops.map((g) => fmt(g)).join(' | ')} | ${peer === undefined ? 'n/a' : fmt(peer)} | ${gflops
       .slice(1)
       .map((g) => `${fmt(g / gflops[0]!)}×`)
-      .join(' | ')} |`,
+      .join(' | ')} | ${peer === undefined ? 'n/a' : `${fmt(Math.max(...gflops) / peer, 2)}×`} |`,
   );
   tf.dispose([a, b]);
 }
 
-console.log(`\nSum over the leading axis, ms (best of 5):`);
+console.log(
+  `\nSum over the leading axis, ms (best of 5; no peer: PyTorch's sum is not a separate kernel choice):`,
+);
 console.log(`| shape | ${variants.map((v) => v.label).join(' | ')} |`);
 console.log(`|---|${variants.map(() => '---:').join('|')}|`);
 for (const shape of [

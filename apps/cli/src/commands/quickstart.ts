@@ -113,7 +113,7 @@ function summary(report: PerplexityReport): ScoreSummary {
   };
 }
 
-/** The training section: a time budget, or `steps` steps of warmup + cosine. */
+/** The training section: a time budget (its ms set when training starts), or `steps` steps of warmup + cosine. */
 function trainingSection(plan: QuickstartPlan, trainingMs: number): TrainingConfigInput {
   const common = { evalInterval: plan.evalInterval, evalBatches: 8 };
   if (plan.timeMs === 0) {
@@ -235,6 +235,7 @@ export async function runQuickstart(
       outDir: out,
       backend: values.backend,
       title,
+      ...(plan.timeMs > 0 ? { trainUntil: performance.now() + trainingMs } : {}),
     });
     endStage('training');
     try {
