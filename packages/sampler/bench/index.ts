@@ -8,7 +8,7 @@
  * Ratios compare only those pairs.
  *
  * Run: pnpm --filter @gpt2/sampler bench [case-name-prefix] [--fast]
- * (a few minutes; `--fast` skips the slow uncached and torch runs of 124M).
+ * (a few minutes; `--fast` skips the slow uncached runs of 124M, ours and the peers').
  */
 import { loadavg } from 'node:os';
 import { describeBackend, initBackend } from '@gpt2/backends';
@@ -150,6 +150,7 @@ async function main(): Promise<void> {
       );
       await tokensPerSecond(model, tokenizer, prompt.slice(0, 4), 4, true); // warm-up: kernels, weight packing
       const uncachedTokens = c.uncachedTokens(promptLength);
+      // --fast skips the slow side only: uncached runs of the cases that re-run a big context.
       const skipSlow = fast && uncachedTokens < NEW_TOKENS;
       for (const useCache of [true, false]) {
         const tokens = useCache ? NEW_TOKENS : uncachedTokens;
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
         const ours = await tokensPerSecond(model, tokenizer, prompt, tokens, useCache);
         const row = [c.name, String(promptLength), String(tokens), fmt(ours)];
         for (const peer of PEERS) {
-          const result = skipSlow ? undefined : peer.run(c, promptLength, tokens, useCache);
+          const result = peer.run(c, promptLength, tokens, useCache);
           if (result && typeof result !== 'string') {
             notes.add(
               `${peer.name} ${useCache ? 'cached' : 'uncached'}, ${c.name}, prompt ${promptLength}: ${result.tried}`,
@@ -171,6 +172,7 @@ async function main(): Promise<void> {
       }
       const cached = Number(cachedRows.at(-1)?.[3]);
       const uncached = skipSlow ? Number.NaN : Number(uncachedRows.at(-1)?.[3]);
+      if (skipSlow) notes.add(`${c.name}, prompt ${promptLength}: uncached runs skipped (--fast)`);
       if (!Number.isNaN(uncached)) {
         speedups.push(`${c.name}, prompt ${promptLength}: ${(cached / uncached).toFixed(1)}×`);
       }
