@@ -1,6 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { encodeLlmcHeader } from '@gpt2/model';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, errorLines, runCli } from './run-cli.js';
 
@@ -22,6 +23,45 @@ describe('user errors: one line, non-zero exit, no stack trace', () => {
     dir = await mkdtemp(join(tmpdir(), 'gpt2-cli-errors-'));
     await writeFile(join(dir, 'bad.json'), JSON.stringify({ training: { maxStep: 5 } }));
     await writeFile(join(dir, 'a-file'), 'not a folder');
+    // An llm.c model.bin cut inside wpe: V 8 (padded to 128) x C 4 of wte, then 10 bytes.
+    const header = encodeLlmcHeader({
+      version: 3,
+      dtype: 'float32',
+      maxT: 4,
+      V: 8,
+      L: 1,
+      NH: 1,
+      C: 4,
+      Vp: 128,
+    });
+    const cut = new Uint8Array(header.byteLength + 128 * 4 * 4 + 10);
+    cut.set(header);
+    await writeFile(join(dir, 'cut.bin'), cut);
+    await writeFile(join(dir, 'text.bin'), 'not a model at all, but long enough to hold a header');
+    await mkdir(join(dir, 'empty-run'));
+  });
+
+  it('a damaged or foreign llm.c file, naming the field', async () => {
+    expectOneLineError(
+      await cli(['convert', 'cut.bin', '--out', 'out']),
+      1,
+      /Invalid llm.c file .*cut.bin \(wpe\): the file has 3082 bytes but the header \(float32, V 8, Vp 128, L 1, C 4, maxT 4\) implies \d+ bytes: truncated inside tensor wpe/,
+    );
+    expectOneLineError(
+      await cli(['convert', 'text.bin', '--out', 'out']),
+      1,
+      /Invalid llm.c file .*text.bin \(magic\): magic number \d+, expected 20240326/,
+    );
+    expectOneLineError(
+      await cli(['convert', 'empty-run', '--from', 'llmc', '--out', 'out']),
+      1,
+      /holds no model.bin and no complete llm.c run checkpoint/,
+    );
+    expectOneLineError(
+      await cli(['convert', 'cut.bin', '--to', 'llmc', '--out', 'out']),
+      1,
+      /is already llm.c's format/,
+    );
   });
 
   it('a missing file', async () => {

@@ -24,6 +24,7 @@ export { TokenIdError } from './errors/token-id-error.js';
 export { configFromHF, configToHF } from './hf-config.js';
 export type { TokenIds } from './inputs.js';
 export { KVCache, type KVCacheOptions } from './kv-cache.js';
+export * from './llmc/index.js';
 export { type CrossEntropyOptions, crossEntropy, DEFAULT_IGNORE_INDEX } from './loss.js';
 export {
   DEFAULT_SEED,

@@ -9,6 +9,7 @@ import type { CliContext } from '../cli/context.js';
 import { UserError } from '../errors/user-error.js';
 import { ensureWritableDirectory, resolvePath } from '../io/files.js';
 import { saveTokenizer } from '../tokenizer-file.js';
+import { convertFromLlmc, convertToLlmc, isLlmcSource } from './convert-llmc.js';
 import type { convertSpec } from './specs.js';
 
 async function exists(path: string): Promise<boolean> {
@@ -20,16 +21,29 @@ async function exists(path: string): Promise<boolean> {
 
 /** `gpt2 convert`: see its spec in specs.ts. */
 export async function runConvert(
-  { values, positionals }: ParsedCommand<typeof convertSpec>,
+  parsed: ParsedCommand<typeof convertSpec>,
   context: CliContext,
 ): Promise<void> {
+  const { values, positionals } = parsed;
   if (values.out === undefined) throw new UserError('--out DIR is required.');
+  const source = resolvePath(context, positionals[0]!);
+  if (!(await exists(source))) throw new UserError(`'${positionals[0]}' does not exist.`);
+  const out = resolvePath(context, values.out);
+  if (out === source) throw new UserError('--out must differ from the source folder.');
+  if (values.from === 'llmc' || (await isLlmcSource(source))) {
+    if (values.to === 'llmc') {
+      throw new UserError(
+        `'${positionals[0]}' is already llm.c's format: --to llmc needs our checkpoint or an HF folder.`,
+      );
+    }
+    return convertFromLlmc(parsed, context, source, out);
+  }
+  if (values.to === 'llmc') return convertToLlmc(parsed, context, out);
   const folder = await resolveCheckpointFolder(context, positionals[0]!);
   const isOurs =
     (await exists(join(folder, CHECKPOINT_FILES.state))) ||
     (await exists(join(folder, MODEL_TOKENIZER_FILE)));
   const to = values.to ?? (isOurs ? 'hf' : 'ours');
-  const out = resolvePath(context, values.out);
   if (out === folder) throw new UserError('--out must differ from the source folder.');
   await ensureWritableDirectory(out);
   await selectBackend(values.backend, context);

@@ -372,18 +372,42 @@ export const evalSpec = {
 
 export const convertSpec = {
   name: 'convert',
-  summary: 'convert between our checkpoints and Hugging Face GPT-2 folders, both ways',
+  summary: "convert between our checkpoints, Hugging Face GPT-2 folders and llm.c's model.bin",
   description:
-    "ours → hf writes model.safetensors + config.json that transformers' GPT2LMHeadModel.from_pretrained loads (optimizer state is dropped). hf → ours writes a model folder that sample, eval and train --init-from read, with our tokenizer file beside it. The direction is detected from SOURCE unless --to is given.",
+    "ours → hf writes model.safetensors + config.json that transformers' GPT2LMHeadModel.from_pretrained loads (optimizer state is dropped). hf → ours writes a model folder that sample, eval and train --init-from read, with our tokenizer file beside it. --to llmc writes llm.c's model.bin (version 3 float32, or 5 with --dtype bfloat16; vocabulary padded to a multiple of 128) and tokenizer.bin for train_gpt2cu, plus our tokenizer for the way back. --from llmc reads a model.bin (version 3 or 5), a model_<step>.bin, or an llm.c run folder (its latest complete checkpoint, with the float32 master weights of its state files when the run kept them) into our model folder; the tokenizer comes from --tokenizer, our tokenizer file beside the model, its tokenizer.bin, or GPT-2's for 50,257 tokens. The direction is detected from SOURCE unless --to/--from is given.",
   positionals: [
-    { name: 'SOURCE', description: 'our checkpoint or run folder, or an HF GPT-2 folder' },
+    {
+      name: 'SOURCE',
+      description:
+        'our checkpoint or run folder, an HF GPT-2 folder, or an llm.c model.bin / run folder',
+    },
   ],
   options: {
     out: { type: 'string', short: 'o', valueName: 'DIR', description: 'output folder (required)' },
     to: {
       type: 'string',
-      choices: ['hf', 'ours'],
-      description: 'target format (default: the other one)',
+      choices: ['hf', 'ours', 'llmc'],
+      description: 'target format (default: ours for HF and llm.c sources, else hf)',
+    },
+    from: {
+      type: 'string',
+      choices: ['llmc'],
+      description:
+        'read SOURCE as llm.c files (default: detected: a .bin file, or a folder with model.bin or model_<step>.bin)',
+    },
+    dtype: {
+      type: 'string',
+      choices: ['float32', 'bfloat16'],
+      default: 'float32',
+      description:
+        "--to llmc precision: float32 (exact; train_gpt2cu built with PRECISION=FP32) or bfloat16 (llm.c's default build)",
+    },
+    'master-weights': {
+      type: 'string',
+      choices: ['auto', 'never'],
+      default: 'auto',
+      description:
+        "--from llmc with a bfloat16 run checkpoint: take the float32 master weights from its state files (auto) or the file's bfloat16 values",
     },
     tokenizer: modelTokenizerOption,
     backend: backendOption,
@@ -391,6 +415,9 @@ export const convertSpec = {
   examples: [
     'gpt2 convert .runs/quickstart --out gpt2-quickstart-hf',
     'gpt2 convert ./gpt2-hf --to ours --out ./gpt2-ours',
+    'gpt2 convert .runs/quickstart --to llmc --out llmc-export',
+    'gpt2 convert llmc-export/model.bin --from llmc --out back',
+    'gpt2 convert log124M --from llmc --out gpt2-124M-ours',
   ],
 } as const satisfies CommandSpec;
 

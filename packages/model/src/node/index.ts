@@ -5,6 +5,19 @@
 export { type FileSink, type OpenFileSink, openFileSink } from './atomic-write.js';
 export { fileReader } from './file-reader.js';
 export {
+  DEFAULT_LLMC_MASTER_WEIGHTS,
+  LLMC_MODEL_FILE,
+  LLMC_TOKENIZER_FILE,
+  type LlmcRunCheckpoint,
+  type LoadLlmcCheckpointFileOptions,
+  listLlmcRunCheckpoints,
+  loadLlmcCheckpointFile,
+  loadLlmcTokenizerFile,
+  type SaveLlmcCheckpointFileOptions,
+  saveLlmcCheckpointFile,
+  saveLlmcTokenizerFile,
+} from './llmc-files.js';
+export {
   CONFIG_FILE,
   type LoadModelFolderOptions,
   type LoadWeightsFromFileOptions,

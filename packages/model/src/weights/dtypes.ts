@@ -109,6 +109,27 @@ export function bfloat16ToFloat32(bits: number): number {
   return scratchFloat[0]!;
 }
 
+/**
+ * float32 value → bfloat16 bits, rounding to nearest even, exactly as
+ * PyTorch's `tensor.to(torch.bfloat16)` does (c10's `round_to_nearest_even`):
+ * any NaN becomes 0x7fc0, overflow rounds to ±Infinity.
+ */
+export function float32ToBfloat16(value: number): number {
+  scratchFloat[0] = value;
+  const bits = scratchBits[0]!;
+  if (Number.isNaN(scratchFloat[0])) return 0x7fc0;
+  return ((bits + (((bits >>> 16) & 1) + 0x7fff)) >>> 16) & 0xffff;
+}
+
+/** Encodes float32 values as little-endian bfloat16 bytes (round to nearest even, as PyTorch). */
+export function encodeBfloat16(values: Float32Array): Uint8Array {
+  const out = new Uint8Array(values.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < values.length; i++)
+    view.setUint16(i * 2, float32ToBfloat16(values[i]!), true);
+  return out;
+}
+
 /** Decodes little-endian F32/F16/BF16/F64 bytes into a new Float32Array of `count` elements. */
 export function decodeFloat(dtype: FloatDtype, bytes: Uint8Array, count: number): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -14,7 +14,9 @@ export {
 export {
   bfloat16ToFloat32,
   DTYPE_BYTES,
+  encodeBfloat16,
   float16ToFloat32,
+  float32ToBfloat16,
   float32ToFloat16,
 } from './dtypes.js';
 export {
