@@ -77,8 +77,7 @@ export interface QuickstartReport {
 export function assertQuickstartReport(value: unknown, source: string): QuickstartReport {
   const report = value as Partial<QuickstartReport> | null;
   if (
-    !report ||
-    report.format !== 'gpt2-quickstart-report' ||
+    report?.format !== 'gpt2-quickstart-report' ||
     report.version !== 2 ||
     !report.evaluation ||
     !report.curve ||
