@@ -10,20 +10,23 @@
 //   - failed turbo tasks (build, typecheck, or a test run that died without
 //     a summary), and tasks turbo cancelled after a failure;
 //   - Biome errors (one failure for the lint stage);
+//   - a README results section or loss-curve picture that no longer matches
+//     the committed quickstart reports (`pnpm docs:check`);
 //   - the pack smoke test's failed checks;
 //   - a browser suite that did not start;
 //   - an expected stage that never ran (an earlier `&&` failed);
 //   - a non-zero exit status with none of the above found (--status).
-// Usage: node scripts/summarize-tests.mjs LOG [--status N] [--expect lint,turbo,pack,browser]
+// Usage: node scripts/summarize-tests.mjs LOG [--status N] [--expect lint,docs,turbo,pack,browser]
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 
 /** The stages of `pnpm test:all`, in order. */
-export const STAGES = ['lint', 'turbo', 'pack', 'browser'];
+export const STAGES = ['lint', 'docs', 'turbo', 'pack', 'browser'];
 
 const STAGE_NAMES = {
   lint: 'lint (biome check)',
+  docs: 'docs check (README results against docs/results)',
   turbo: 'build, typecheck and unit tests (turbo)',
   pack: 'pack smoke test',
   browser: 'browser suite',
@@ -65,6 +68,7 @@ export function summarize(log, options = {}) {
   const open = new Map();
   const seen = new Set();
   let biomeErrors = 0;
+  let docsStale;
   let browserStarted = false;
   let pack;
   const failedTasks = [];
@@ -81,6 +85,13 @@ export function summarize(log, options = {}) {
     if (/^Checked \d+ files? in /.test(text)) seen.add('lint');
     const biome = /^Found (\d+) errors?\.$/.exec(text);
     if (biome) biomeErrors += Number(biome[1]);
+
+    // The docs check (scripts/docs-results.ts --check).
+    if (/^docs: README results and .* match /.test(text)) seen.add('docs');
+    if (/^docs: .* do not match /.test(text)) {
+      seen.add('docs');
+      docsStale = text.replace(/^docs: /, '');
+    }
 
     // Turbo's closing lines.
     const tasks = /^\s*Tasks:\s+(\d+) successful, (\d+) total/.exec(text);
@@ -166,6 +177,10 @@ export function summarize(log, options = {}) {
   if (biomeErrors > 0) {
     failed += 1;
     failures.push(`lint: Biome found ${biomeErrors} error${biomeErrors > 1 ? 's' : ''}`);
+  }
+  if (docsStale) {
+    failed += 1;
+    failures.push(`docs: ${docsStale}`);
   }
   for (const task of failedTasks) {
     // A test task whose failures were counted above is not counted twice.

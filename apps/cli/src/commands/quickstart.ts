@@ -53,13 +53,15 @@ export interface QuickstartPlan {
  * The default fills 8 minutes: on a fresh 2-core machine that, with the
  * install and build, keeps `pnpm start` within 10 minutes, and a faster
  * machine trains more steps in the same time. The shape was chosen for that
- * budget on wasm without OpenBLAS (the slowest CPU path): see the README's
- * "Choosing the default" for the alternatives measured. `--long` is a bigger
- * model for an hour of fixed steps. 2e-3 after warmup: 3e-3 made the loss spike.
+ * budget on wasm without OpenBLAS (the slowest CPU path), by bits per byte
+ * against the alternatives in docs/results/choosing-the-default.md: a
+ * 3-layer, 96-wide model runs about 2.6× the steps of the earlier 4-layer,
+ * 128-wide one in the same time and ends lower. `--long` is a bigger model for
+ * an hour of fixed steps.
  */
 export const QUICKSTART_PLANS: Readonly<Record<'default' | 'long', QuickstartPlan>> = {
   default: {
-    model: { nLayer: 4, nHead: 4, nEmbd: 128, nPositions: 128 },
+    model: { nLayer: 3, nHead: 3, nEmbd: 96, nPositions: 128 },
     batchSize: 16,
     timeMs: 8 * 60_000,
     steps: 5000,
