@@ -272,7 +272,17 @@ export async function runQuickstart(
       const result: QuickstartReport = {
         format: 'gpt2-quickstart-report',
         version: 2,
-        command: ['gpt2', 'quickstart', ...process.argv.slice(3)].join(' '),
+        // The GPT2_* settings of the run belong to its command line (GPT2_NATIVE_BLAS=0 gpt2 quickstart).
+        command: [
+          ...Object.entries(context.env)
+            .filter(
+              ([key, value]) => key.startsWith('GPT2_') && value !== undefined && value !== '',
+            )
+            .map(([key, value]) => `${key}=${value}`),
+          'gpt2',
+          'quickstart',
+          ...process.argv.slice(3),
+        ].join(' '),
         date: new Date().toISOString(),
         machine: {
           cpu: cpus()[0]?.model.trim() ?? 'unknown',
