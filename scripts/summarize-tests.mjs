@@ -88,9 +88,9 @@ export function summarize(log, options = {}) {
 
     // The docs check (scripts/docs-results.ts --check).
     if (/^docs: README results and .* match /.test(text)) seen.add('docs');
-    if (/^docs: .* do not match /.test(text)) {
+    if (/^docs: stale: /.test(text)) {
       seen.add('docs');
-      docsStale = text.replace(/^docs: /, '');
+      docsStale = text.replace(/^docs: stale: /, '');
     }
 
     // Turbo's closing lines.
@@ -180,7 +180,7 @@ export function summarize(log, options = {}) {
   }
   if (docsStale) {
     failed += 1;
-    failures.push(`docs: ${docsStale}`);
+    failures.push(`docs: stale: ${docsStale}`);
   }
   for (const task of failedTasks) {
     // A test task whose failures were counted above is not counted twice.

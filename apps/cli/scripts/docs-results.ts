@@ -4,16 +4,17 @@
  *
  *   pnpm docs:results                      # regenerate README section + PNG
  *   pnpm docs:results --check              # fail if the README or PNG is stale (CI)
- *   pnpm docs:results --import .runs/quickstart/report.json --as openblas
- *                                          # adopt a run's report, then regenerate
+ *   pnpm docs:results --import .runs/quickstart/report.json
+ *                                          # adopt a run's report (its column follows its
+ *                                          # backend: with or without OpenBLAS), then regenerate
  *
  * The PNG is Chromium's rendering of the SVG the CLI draws (Debian's
  * chromium, through playwright-core); it carries the SVG's hash in a tEXt
  * chunk, which is what --check compares (no browser needed there).
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import {
   type LabelledReport,
   lossCurveSource,
@@ -47,12 +48,13 @@ async function readReports(): Promise<LabelledReport[]> {
   }
   if (runs.length === 0)
     throw new Error(
-      `No report in docs/results/: run \`pnpm start\`, then \`pnpm docs:results --import .runs/quickstart/report.json --as xnnpack\`.`,
+      `No report in docs/results/: run \`pnpm start\`, then \`pnpm docs:results --import .runs/quickstart/report.json\`.`,
     );
   return runs;
 }
 
 async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
   await writeFile(`${path}.tmp`, data);
   await rename(`${path}.tmp`, path);
 }
@@ -102,10 +104,13 @@ async function main(args: string[]): Promise<number> {
   const importAt = args.indexOf('--import');
   if (importAt >= 0) {
     const from = resolve(process.cwd(), args[importAt + 1] ?? '');
-    const as = args[args.indexOf('--as') + 1];
-    const run = RUNS.find((r) => r.as === as);
-    if (!run) throw new Error(`--as must be one of ${RUNS.map((r) => r.as).join(', ')}.`);
     const report = assertQuickstartReport(JSON.parse(await readFile(from, 'utf8')), from);
+    // The backend that trained decides which column the report fills.
+    const as = report.backend.includes('openblas') ? 'openblas' : 'xnnpack';
+    const run = RUNS.find((r) => r.as === as)!;
+    if (!report.backend.startsWith('wasm')) {
+      throw new Error(`${from} trained on ${report.backend}; the README compares wasm runs.`);
+    }
     // Paths of the run's own files mean nothing in the repository: keep them relative to its folder.
     const folder = resolve(from, '..');
     const local = (path: string | null) => (path === null ? null : relative(folder, path));
@@ -130,7 +135,7 @@ async function main(args: string[]): Promise<number> {
     if (!png || pngText(png, PNG_SOURCE_KEYWORD) !== hash) problems.push(IMAGE);
     if (problems.length > 0) {
       console.error(
-        `docs: ${problems.join(' and ')} do not match ${runs.map((r) => r.path).join(', ')}. Run \`pnpm docs:results\` and commit the result.`,
+        `docs: stale: ${problems.join(', ')} no longer match${problems.length === 1 ? 'es' : ''} ${runs.map((r) => r.path).join(', ')}. Run \`pnpm docs:results\` and commit the result.`,
       );
       return 1;
     }

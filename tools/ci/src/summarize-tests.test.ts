@@ -97,6 +97,14 @@ describe('summarize-tests on recorded logs', () => {
     expect(result.failures[0]).toMatch(/^browser: 1 suite that did not run .*tests skipped$/);
   });
 
+  it('a README results section that no longer matches the committed reports', () => {
+    const result = summarize(log('docs-stale'), { status: 1, expect: ['docs'] });
+    expect(result.failed).toBe(1);
+    expect(result.failures).toEqual([
+      'docs: stale: README.md results section no longer matches docs/results/quickstart-report-openblas.json. Run `pnpm docs:results` and commit the result.',
+    ]);
+  });
+
   it('a non-zero status with no failure in the log still fails', () => {
     const result = summarize(log('pass'), { status: 3 });
     expect(result.failed).toBe(1);
