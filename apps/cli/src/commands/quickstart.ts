@@ -69,7 +69,7 @@ export const QUICKSTART_PLANS: Readonly<Record<'default' | 'long', QuickstartPla
     warmupSteps: 100,
     evalInterval: 100,
     tokenizerVocab: 1024,
-    reserveFraction: 0.05,
+    reserveFraction: 0.03,
   },
   long: {
     model: { nLayer: 6, nHead: 6, nEmbd: 192, nPositions: 256 },
