@@ -21,7 +21,7 @@ describe('resolveTimeBudget', () => {
       decay: 'cosine',
       decayFraction: 0.2,
       settleSteps: 3,
-      measureSteps: 20,
+      measureSteps: 40,
       measureFraction: 0.1,
       margin: 0.03,
     });

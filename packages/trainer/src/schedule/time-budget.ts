@@ -42,7 +42,7 @@ export interface TimeBudgetConfig {
   /**
    * `cosine` only: steps timed before the plan is made; on a machine so slow
    * that they would take more than `measureFraction` of the budget, the plan
-   * comes after that share instead (from at least one timed step). Default: 20.
+   * comes after that share instead (from at least one timed step). Default: 40.
    */
   measureSteps?: number;
   /** `cosine` only: the most of the budget spent before planning. Default: 0.1. */
@@ -57,7 +57,7 @@ export const DEFAULT_TIME_BUDGET = {
   decay: 'cosine' as TimeBudgetDecay,
   decayFraction: 0.2,
   settleSteps: 3,
-  measureSteps: 20,
+  measureSteps: 40,
   measureFraction: 0.1,
   margin: 0.03,
 } as const;
