@@ -52,22 +52,22 @@ export interface QuickstartPlan {
 /**
  * The default fills 8 minutes: on a fresh 2-core machine that, with the
  * install and build, keeps `pnpm start` within 10 minutes, and a faster
- * machine trains more steps in the same time. The shape was chosen for that
- * budget on wasm without OpenBLAS (the slowest CPU path), by bits per byte
- * against the alternatives in docs/results/choosing-the-default.md: a
- * 3-layer, 96-wide model runs about 2.6× the steps of the earlier 4-layer,
- * 128-wide one in the same time and ends lower. `--long` is a bigger model for
- * an hour of fixed steps.
+ * machine trains more steps in the same time. The shape, batch and peak
+ * learning rate were chosen for that budget on wasm without OpenBLAS (the
+ * slowest CPU path), by bits per byte against the alternatives in
+ * docs/results/choosing-the-default.md: in 8 minutes, many small steps of a
+ * small model (3 layers × 64, batch 8) beat fewer steps of a wider one.
+ * `--long` is a bigger model for an hour of fixed steps.
  */
 export const QUICKSTART_PLANS: Readonly<Record<'default' | 'long', QuickstartPlan>> = {
   default: {
-    model: { nLayer: 3, nHead: 3, nEmbd: 96, nPositions: 128 },
-    batchSize: 16,
+    model: { nLayer: 3, nHead: 2, nEmbd: 64, nPositions: 128 },
+    batchSize: 8,
     timeMs: 8 * 60_000,
-    steps: 5000,
-    maxLr: 2e-3,
+    steps: 20_000,
+    maxLr: 3e-3,
     warmupSteps: 100,
-    evalInterval: 100,
+    evalInterval: 250,
     tokenizerVocab: 1024,
     reserveFraction: 0.03,
   },
