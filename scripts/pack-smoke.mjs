@@ -1,14 +1,18 @@
 #!/usr/bin/env node
 // Packaging smoke test: proves `pnpm add @gpt2/<name>` works for a third party.
-// Packs every publishable @gpt2/* package, installs the tarballs into a fresh
-// project outside the workspace, imports each package at run time and
-// type-checks a consumer file against the published .d.ts files.
+// Packs every publishable @gpt2/* package (publint and attw clean), installs the
+// tarballs into a fresh project outside the workspace, imports each package at
+// run time and type-checks a consumer file against the published .d.ts files.
+// A second project installs only @gpt2/backends and @gpt2/model with tfjs-core
+// and tfjs-backend-wasm (the backends' other packages are optional peers), and
+// trains there through createWasmBackend.
 // Each of those is a named check; the last line counts them,
 // "pack smoke: P passed, F failed", whatever happened (a check that threw
 // and the ones it kept from running count as failed).
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -27,7 +31,7 @@ const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 
 const checks = [];
-/** Checks the run should do: one pack per package, then install, import, example, types. */
+/** Checks the run should do: one pack per package, then install, import, example, types, wasm-only. */
 let expected = 1;
 let current = 'list the packages';
 /** Run one named check; its failure stops the smoke test (later checks need it). */
@@ -37,6 +41,93 @@ const check = (name, body) => {
   checks.push({ name, ok: true });
   return value;
 };
+
+/**
+ * A third party that installs only @gpt2/backends and @gpt2/model (with its
+ * own workspace dependencies), tfjs-core and tfjs-backend-wasm: no webgl,
+ * webgpu, tfjs-node or union package reach its node_modules, and it trains.
+ */
+function wasmOnlyConsumer(files) {
+  const project = join(work, 'wasm-only');
+  const closure = (name, seen = new Set()) => {
+    if (seen.has(name) || !files[name]) return seen;
+    seen.add(name);
+    const json = JSON.parse(
+      readFileSync(join(root, 'packages', name.replace('@gpt2/', ''), 'package.json'), 'utf8'),
+    );
+    for (const dependency of Object.keys(json.dependencies ?? {})) closure(dependency, seen);
+    return seen;
+  };
+  const ours = Object.fromEntries(
+    [...closure('@gpt2/model')].map((name) => [name, `file:${files[name]}`]),
+  );
+  mkdirSync(project, { recursive: true });
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify(
+      {
+        name: 'gpt2-wasm-only',
+        private: true,
+        type: 'module',
+        dependencies: {
+          '@gpt2/backends': ours['@gpt2/backends'],
+          '@gpt2/model': ours['@gpt2/model'],
+          '@tensorflow/tfjs-core': '4.22.0',
+          '@tensorflow/tfjs-backend-wasm': '4.22.0',
+        },
+        overrides: ours,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`installing a wasm-only project (${Object.keys(ours).join(', ')})…`);
+  run(
+    'npm',
+    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+    project,
+  );
+  const absent = [
+    '@tensorflow/tfjs',
+    '@tensorflow/tfjs-backend-webgl',
+    '@tensorflow/tfjs-backend-webgpu',
+    '@tensorflow/tfjs-node',
+    '@tensorflow/tfjs-node-gpu',
+    'webgpu',
+  ].filter((name) => existsSync(join(project, 'node_modules', name)));
+  if (absent.length > 0) throw new Error(`the wasm-only project installed ${absent.join(', ')}`);
+  writeFileSync(
+    join(project, 'train.mjs'),
+    `import { describeBackend, initBackend } from '@gpt2/backends';
+import { createWasmBackend } from '@gpt2/backends/wasm';
+import { GPT2Model, resolveConfig } from '@gpt2/model';
+import * as tf from '@tensorflow/tfjs-core';
+
+const info = await initBackend(createWasmBackend());
+if (tf.getBackend() !== 'wasm') throw new Error('not on wasm: ' + tf.getBackend());
+console.log('backend: ' + describeBackend(info));
+const model = GPT2Model.create(resolveConfig({ preset: 'gpt2-tiny', vocabSize: 50, nPositions: 16 }), { seed: 1 });
+const ids = [[1, 2, 3, 4, 5, 6, 7, 8]];
+const targets = [[2, 3, 4, 5, 6, 7, 8, 9]];
+const losses = [];
+for (let step = 0; step < 20; step++) {
+  // Forward, backward (tfjs-core's gradients, registered by initBackend) and plain SGD.
+  const { value, grads } = tf.variableGrads(() => model.loss(ids, targets));
+  losses.push(value.dataSync()[0]);
+  tf.tidy(() => {
+    for (const variable of model.parameters().values()) {
+      variable.assign(tf.sub(variable, tf.mul(grads[variable.name], 0.1)));
+    }
+  });
+  tf.dispose([value, ...Object.values(grads)]);
+}
+console.log('wasm-only project: loss ' + losses[0].toFixed(3) + ' -> ' + losses.at(-1).toFixed(3) + ' in 20 SGD steps');
+if (!(losses.at(-1) < 0.7 * losses[0])) throw new Error('the loss did not fall: ' + losses.join(', '));
+`,
+  );
+  process.stdout.write(run('node', ['train.mjs'], project));
+}
+
 let failed = false;
 try {
   const packages = readdirSync(join(root, 'packages'))
@@ -45,17 +136,19 @@ try {
       json: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
     }))
     .filter((p) => !p.json.private);
-  expected = packages.length + 4;
+  expected = packages.length + 5;
   const files = {};
   for (const p of packages) {
-    check(`pack + publint ${p.json.name}`, () => {
+    check(`pack + publint + attw ${p.json.name}`, () => {
       const out = run('pnpm', ['pack', '--pack-destination', tarballs], p.dir)
         .trim()
         .split('\n')
         .pop();
       files[p.json.name] = out.startsWith('/') ? out : join(tarballs, out);
       run('npx', ['--no-install', 'publint', '--strict'], p.dir);
-      console.log(`packed ${p.json.name}@${p.json.version} (publint clean)`);
+      // ESM only, as every @gpt2 package: CommonJS `require` and node10 resolution are out of scope.
+      run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'esm-only'], p.dir);
+      console.log(`packed ${p.json.name}@${p.json.version} (publint and attw clean)`);
     });
   }
   const fileSpecs = Object.fromEntries(
@@ -69,7 +162,13 @@ try {
         name: 'gpt2-consumer',
         private: true,
         type: 'module',
-        dependencies: { ...fileSpecs, '@tensorflow/tfjs-core': '4.22.0' },
+        dependencies: {
+          ...fileSpecs,
+          '@tensorflow/tfjs-core': '4.22.0',
+          // Optional peers of @gpt2/backends: the backends this consumer runs on.
+          '@tensorflow/tfjs-backend-cpu': '4.22.0',
+          '@tensorflow/tfjs-backend-wasm': '4.22.0',
+        },
         devDependencies: { typescript: '5.9.3', '@types/node': '20.19.9' },
         overrides: fileSpecs,
       },
@@ -128,6 +227,7 @@ try {
   );
   check('type-check a consumer', () => run('npx', ['--no-install', 'tsc', '-p', '.'], consumer));
   console.log(`type-check ok for ${names.length} packages`);
+  check('a wasm-only project trains', () => wasmOnlyConsumer(files));
 } catch (error) {
   failed = true;
   console.error(`pack smoke failed in "${current}": ${error.message}\n${error.stdout ?? ''}`);

@@ -31,10 +31,17 @@ export function runReference(
   const path = fileURLToPath(new URL(script, import.meta.url));
   if (!existsSync(REFERENCE_PYTHON)) return `absent (${REFERENCE_PYTHON})`;
   if (!existsSync(path)) return `absent (${path})`;
+  // OpenMP's threads spin between parallel regions by default, which on a
+  // shared 2-core machine steals the cores from the other thread.
+  const threads = Number(options.threads ?? 1);
   const run = spawnSync(REFERENCE_PYTHON, [path, JSON.stringify(options)], {
     encoding: 'utf8',
     timeout: timeoutMs,
-    env: { ...process.env, ...env },
+    env: {
+      ...process.env,
+      ...(threads > 1 ? { OMP_WAIT_POLICY: 'PASSIVE' } : {}),
+      ...env,
+    },
   });
   if (run.status !== 0) {
     return `failed (exit ${run.status}: ${run.stderr.trim().split('\n').at(-1) ?? ''})`;
@@ -63,12 +70,7 @@ export function runReferenceAtBestThreads(
 ): BestReference | string {
   const runs: ReferenceResult[] = [];
   for (const threads of [...new Set([1, availableParallelism()])]) {
-    const result = runReference(
-      script,
-      { ...options, threads },
-      timeoutMs,
-      threads > 1 ? { OMP_WAIT_POLICY: 'PASSIVE' } : {},
-    );
+    const result = runReference(script, { ...options, threads }, timeoutMs);
     if (typeof result === 'string') return result;
     runs.push(result);
   }

@@ -11,6 +11,7 @@
  */
 import { loadavg } from 'node:os';
 import { describeBackend, initBackend } from '@gpt2/backends';
+import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createBatchSampler } from '@gpt2/data';
 import { openShards, type ShardDataset } from '@gpt2/data/node';
 import { countParameters, type GPT2Config, GPT2Model, resolveConfig } from '@gpt2/model';
@@ -172,7 +173,7 @@ for (const folder of process.argv.slice(2)) {
 }
 const only = process.env.ONLY?.split(',');
 
-const info = await initBackend('wasm', { env: {}, nativeBlas: process.env.NATIVE_BLAS === '1' });
+const info = await initBackend(createWasmBackend({ nativeBlas: process.env.NATIVE_BLAS === '1' }));
 console.log(`backend: ${describeBackend(info)}`);
 console.log(
   `load average at start: ${loadavg()

@@ -1,10 +1,14 @@
 import {
   type BackendInfo,
+  type BackendProvider,
   type BackendRequest,
+  BackendUnavailableError,
   describeBackend,
+  type InitBackendOptions,
   initBackend,
 } from '@gpt2/backends';
-import * as tf from '@tensorflow/tfjs-core';
+import { createWasmBackend } from '@gpt2/backends/wasm';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import type { CliContext } from './cli/context.js';
 import { BACKEND_CHOICES } from './commands/specs.js';
 import { UsageError } from './errors/usage-error.js';
@@ -25,17 +29,67 @@ export function parseBackendRequest(value: string, context: CliContext): Backend
   return value as BackendRequest;
 }
 
+/** A positive integer from an environment variable, or undefined when unset. */
+function positiveInteger(context: CliContext, name: string): number | undefined {
+  const raw = context.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new UsageError(`${name} must be a positive integer, got '${raw}'.`);
+  }
+  return value;
+}
+
+/** The native backend as `GPT2_NATIVE_BLAS=0` leaves it: unavailable, so `auto` moves on to wasm. */
+const NATIVE_OFF: BackendProvider = {
+  name: 'native',
+  runsIn: 'node',
+  async activate() {
+    throw new BackendUnavailableError({
+      backend: 'native',
+      reason: 'unsupported',
+      message: 'GPT2_NATIVE_BLAS=0 turns the native addon off, and the native backend runs on it.',
+      hint: 'unset GPT2_NATIVE_BLAS to use it.',
+    });
+  },
+};
+
+/**
+ * `initBackend`'s options from the CLI's environment (the library reads
+ * none): `GPT2_KERNEL_OVERRIDES=0` switches the wasm kernel overrides off,
+ * `GPT2_NATIVE_BLAS=0` the native OpenBLAS addon (wasm's OpenBLAS kernels and
+ * the native backend, which runs on the same addon: so a machine with the
+ * addon behaves like one without OpenBLAS), `GPT2_BLAS_THREADS` sets its
+ * threads, `GPT2_SWIFTSHADER_PATH` points WebGPU at SwiftShader's Vulkan
+ * driver. `--verbose` lets tfjs print its own messages.
+ */
+export function backendOptions(context: CliContext): InitBackendOptions {
+  const blasThreads = positiveInteger(context, 'GPT2_BLAS_THREADS');
+  const swiftshaderPath = context.env.GPT2_SWIFTSHADER_PATH;
+  const providers: BackendProvider[] = [
+    createWasmBackend({
+      kernelOverrides: context.env.GPT2_KERNEL_OVERRIDES !== '0',
+      nativeBlas: context.env.GPT2_NATIVE_BLAS !== '0',
+      ...(blasThreads !== undefined ? { blasThreads } : {}),
+    }),
+    createWebgpuBackend(swiftshaderPath ? { swiftshaderPath } : {}),
+  ];
+  if (context.env.GPT2_NATIVE_BLAS === '0') providers.push(NATIVE_OFF);
+  return { providers, tfjsLogs: context.verbose };
+}
+
 /**
  * Activate the requested backend with `initBackend` and print which one we got
  * and why, e.g. `backend: wasm (cpu, 1 thread, SIMD) — fastest available (auto; skipped node-gpu, node)`.
- * With `--verbose`, also why each skipped backend was skipped.
+ * `GPT2_BACKEND` overrides `--backend`. With `--verbose`, also why each
+ * skipped backend was skipped.
  */
 export async function selectBackend(value: string, context: CliContext): Promise<BackendInfo> {
-  const request = parseBackendRequest(value, context);
-  const info = await initBackend(request, { env: { ...context.env } });
-  // PROD silences tfjs's console banners (the cpu backend's "install tfjs-node"
-  // notice), which would land in the middle of our output; we print our own line.
-  tf.env().set('PROD', true);
+  const requested = parseBackendRequest(value, context);
+  const override = context.env.GPT2_BACKEND;
+  const request = override ? (override as BackendRequest) : requested;
+  const activated = await initBackend(request, backendOptions(context));
+  const info = override ? { ...activated, reason: `GPT2_BACKEND=${override}` } : activated;
   context.stderr.write(`backend: ${describeBackend(info)}\n`);
   if (context.verbose) {
     for (const attempt of info.attempts.filter((a) => !a.ok)) {

@@ -6,7 +6,7 @@ import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?u
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 
-/** File name → absolute URL, the form `setWasmPaths` takes. */
+/** File name → absolute URL, the form `createWasmBackend({ wasmPaths })` takes. */
 export function wasmPaths(base: string = document.baseURI): Record<string, string> {
   return {
     'tfjs-backend-wasm.wasm': new URL(wasmUrl, base).href,

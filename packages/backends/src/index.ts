@@ -1,3 +1,10 @@
+/**
+ * `@gpt2/backends`: pick, activate and verify the tfjs backend in one line,
+ * `initBackend('auto')`. Each backend is a provider on its own subpath
+ * (`@gpt2/backends/wasm` → `createWasmBackend(options)`, and likewise `cpu`,
+ * `webgl`, `webgpu`, `node`, `node-gpu`); the custom-kernel contracts are on
+ * `@gpt2/backends/kernels`. This module loads no backend until asked.
+ */
 export {
   BackendUnavailableError,
   type BackendUnavailableReason,
@@ -13,8 +20,15 @@ export {
   type MeasurePeakFlopsOptions,
   measurePeakFlops,
 } from './peak-flops.js';
-export { explainNodeImportFailure } from './providers/node.js';
-export type { ImportModule } from './providers/provider.js';
+export type {
+  ActivatedBackend,
+  ActivationContext,
+  BackendProvider,
+  ImportModule,
+} from './provider.js';
+export type { NodeBackendOptions } from './providers/tfjs-node.js';
+export type { WasmBackendOptions } from './providers/wasm.js';
+export type { WebgpuBackendOptions } from './providers/webgpu.js';
 export {
   type AdapterInfo,
   BACKEND_NAMES,
@@ -23,4 +37,5 @@ export {
   type BackendName,
   type BackendRequest,
   type DeviceKind,
+  RESERVED_BACKEND_NAMES,
 } from './types.js';

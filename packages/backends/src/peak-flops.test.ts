@@ -5,7 +5,7 @@ import { measurePeakFlops } from './peak-flops.js';
 
 describe('measurePeakFlops', () => {
   it('measures a positive throughput and leaks nothing', async () => {
-    await initBackend('wasm', { env: {} });
+    await initBackend('wasm');
     const before = tf.memory().numTensors;
     const flops = await measurePeakFlops({ size: 128, repetitions: 2 });
     expect(flops).toBeGreaterThan(1e7);
@@ -14,7 +14,7 @@ describe('measurePeakFlops', () => {
   });
 
   it('sweeps sizes up to maxSize by default and keeps the best', async () => {
-    await initBackend('wasm', { env: {} });
+    await initBackend('wasm');
     const before = tf.memory().numTensors;
     const swept = await measurePeakFlops({ maxSize: 256, repetitions: 1 });
     expect(swept).toBeGreaterThan(1e7);

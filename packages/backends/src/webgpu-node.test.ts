@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from './init-backend.js';
+import { createWebgpuBackend } from './providers/webgpu.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from './testing/matmul-reference.js';
 import { requireSoftwareWebGpu } from './testing/require-system.js';
 
-const ready = requireSoftwareWebGpu();
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+const ready = requireSoftwareWebGpu({ swiftshaderPath });
 
 describe.runIf(ready)('webgpu in Node (Dawn on SwiftShader)', () => {
   it('activates webgpu on the software adapter and computes a correct matMul', async () => {
-    const info = await initBackend('webgpu', { env: {} });
+    const info = await initBackend(createWebgpuBackend({ swiftshaderPath }));
     expect(tf.getBackend()).toBe('webgpu');
     expect(info.device).toBe('software-gpu');
     expect(info.adapter?.isSoftware).toBe(true);
@@ -20,7 +23,7 @@ describe.runIf(ready)('webgpu in Node (Dawn on SwiftShader)', () => {
   });
 
   it("never lets the software adapter win 'auto'", async () => {
-    const info = await initBackend('auto', { env: {} });
+    const info = await initBackend('auto');
     expect(info.name).not.toBe('webgpu');
   });
 });

@@ -18,7 +18,7 @@ const CONTEXT = 8;
 let model: ReturnType<typeof createFakeModel>;
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
   model = createFakeModel({ vocabSize: VOCAB, nPositions: CONTEXT, seed: 5 });
 });
 afterAll(() => model.dispose());

@@ -9,7 +9,7 @@ import { unigramBaseline } from './unigram-baseline.js';
 import { createUnigramModel } from './unigram-model.js';
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
 });
 
 const tokenizer = createFakeTokenizer(8);

@@ -11,7 +11,8 @@
  * Environment: BENCH_ROUNDS (timed steps per variant, default 3).
  */
 import { loadavg } from 'node:os';
-import { describeBackend, type InitBackendOptions, initBackend } from '@gpt2/backends';
+import { describeBackend, initBackend } from '@gpt2/backends';
+import { createWasmBackend, type WasmBackendOptions } from '@gpt2/backends/wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { runReferenceAtBestThreads } from '../../../tools/reference/run-reference.js';
 import { flopsPerToken, GPT2Model, resolveConfig } from '../src/index.js';
@@ -36,14 +37,14 @@ const FLOPS_PER_STEP = flopsPerToken(config, { training: true, sequenceLength: T
 
 interface Variant {
   label: string;
-  options: InitBackendOptions;
+  options: WasmBackendOptions;
   ms: number[];
 }
 const variants: Variant[] = [
   { label: 'wasm, stock kernels', options: { kernelOverrides: false }, ms: [] },
   { label: 'wasm + overrides (XNNPACK)', options: { nativeBlas: false }, ms: [] },
 ];
-const nativeInfo = await initBackend('wasm', { env: {}, blasThreads: 1 });
+const nativeInfo = await initBackend(createWasmBackend({ blasThreads: 1 }));
 // OpenBLAS reads OPENBLAS_CORETYPE when it loads; a forced family decides its sgemm speed
 // (Haswell on an AVX-512 CPU runs at about half of what OpenBLAS would pick itself).
 if (process.env.OPENBLAS_CORETYPE) {
@@ -74,8 +75,8 @@ const fmt = (value: number, digits = 0) =>
   value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function use(options: InitBackendOptions): Promise<string> {
-  return describeBackend(await initBackend('wasm', { env: {}, ...options }));
+async function use(options: WasmBackendOptions): Promise<string> {
+  return describeBackend(await initBackend(createWasmBackend(options)));
 }
 
 console.log(

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type TokenIds, toTokenTensor } from './inputs.js';
+import { softmaxCrossEntropyRows } from './ops/softmax-cross-entropy.js';
 
 /** Options for {@link crossEntropy} (and `GPT2Model.loss`). */
 export interface CrossEntropyOptions {
@@ -18,12 +19,9 @@ export const DEFAULT_IGNORE_INDEX = -1;
 /**
  * Mean cross-entropy of `logits` [B, T, V] against integer `targets` [B, T],
  * over the targets that are not `ignoreIndex` (0 when all are ignored, where
- * PyTorch returns NaN). Uses logSoftmax, never log(softmax).
- *
- * The target log-probabilities are picked with `gather` on the flattened
- * [B·T·V] log-probabilities at row·V + target, rather than a one-hot product:
- * gather's gradient (a segment sum) works on every backend and costs O(B·T),
- * and wasm's OneHot kernel is broken for float32.
+ * PyTorch returns NaN). The per-row losses come from the backend's
+ * `SoftmaxCrossEntropy` kernel when it has one, else from logSoftmax and a
+ * gather (see `crossEntropyRowsChain` in @gpt2/backends/kernels).
  *
  * @throws TokenIdError for targets outside [0, V) other than `ignoreIndex`;
  *   RangeError for a shape mismatch or a bad option.
@@ -50,19 +48,12 @@ export function crossEntropy(
       );
     }
     const N = B * T;
-    const logp = tf.logSoftmax(tf.reshape(logits, [N, V])); // [N, V]
-    const flatTargets = tf.reshape(y, [N]); // [N]
-    const keep = tf.notEqual(flatTargets, ignoreIndex); // [N] bool
-    const safeTargets = tf.where(keep, flatTargets, tf.zerosLike(flatTargets)); // [N]
-    const rowStarts = tf.mul(tf.range(0, N, 1, 'int32'), tf.scalar(V, 'int32')); // [N]
-    const picked = tf.gather(tf.reshape(logp, [N * V]), tf.add(rowStarts, safeTargets)); // [N]
-    let perToken = tf.neg(picked); // [N] nll
-    if (epsilon > 0) {
-      const smooth = tf.neg(tf.mean(logp, -1)); // [N] mean over the vocabulary of -log p
-      perToken = tf.add(tf.mul(perToken, 1 - epsilon), tf.mul(smooth, epsilon)); // [N]
-    }
-    const weights = tf.cast(keep, 'float32'); // [N]
+    const { loss, weights } = softmaxCrossEntropyRows(
+      tf.reshape(logits, [N, V]) as tf.Tensor2D,
+      tf.reshape(y, [N]) as tf.Tensor1D,
+      { ignoreIndex, labelSmoothing: epsilon },
+    ); // [N] each
     const count = tf.maximum(tf.sum(weights), 1);
-    return tf.div(tf.sum(tf.mul(perToken, weights)), count) as tf.Scalar;
+    return tf.div(tf.sum(loss), count) as tf.Scalar;
   });
 }

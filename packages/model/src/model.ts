@@ -6,12 +6,14 @@
  * and its Conv1D layout, weight [in, out], so x @ W needs no transpose and
  * importing an HF checkpoint is an identity map.
  */
+import { causalMask } from '@gpt2/backends/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GPT2Config, validateConfig } from './config.js';
 import { ContextLengthError } from './errors/context-length-error.js';
 import { type TokenIds, toTokenTensor } from './inputs.js';
 import { KVCache } from './kv-cache.js';
 import { type CrossEntropyOptions, crossEntropy } from './loss.js';
+import { causalSelfAttention } from './ops/causal-attention.js';
 import { gelu } from './ops/gelu.js';
 import { layerNorm } from './ops/layer-norm.js';
 import { fillNormal, hashSeed } from './random.js';
@@ -25,6 +27,8 @@ type ParameterFactory = (name: string, shape: number[], init: Init) => tf.Variab
 
 /** What every layer's forward pass needs besides its input. */
 interface ForwardContext {
+  /** Whether dropout applies (training). */
+  training: boolean;
   /** Dropout when training, identity otherwise. */
   dropout: <T extends tf.Tensor>(x: T, rate: number) => T;
   /** Additive causal mask [T, Tk] (0 or -1e9), absent when T = 1. */
@@ -90,12 +94,12 @@ class CausalSelfAttention {
     if (context.cache) {
       ({ k: keys, v: values } = context.cache.append(this.layer, keys, values)); // [B, nh, Tk, hd]
     }
-    // Scale q rather than the scores: the same 1/√hd, on a tensor Tk/hd times smaller.
-    const query = tf.mul(heads(q), 1 / Math.sqrt(hd)); // [B, nh, T, hd]
-    let att = tf.matMul(query, keys, false, true); // [B, nh, T, Tk]
-    if (context.mask) att = tf.add(att, context.mask); // [B, nh, T, Tk]
-    att = context.dropout(tf.softmax(att), this.config.attnPdrop); // [B, nh, T, Tk]
-    const y = tf.matMul(att, values); // [B, nh, T, hd]
+    const dropping = context.training && this.config.attnPdrop > 0;
+    const y = causalSelfAttention(heads(q), keys, values, {
+      scale: 1 / Math.sqrt(hd),
+      mask: context.mask, // [T, Tk]
+      ...(dropping ? { dropout: (p) => context.dropout(p, this.config.attnPdrop) } : {}),
+    }); // [B, nh, T, hd]
     const merged = tf.reshape(tf.transpose(y, [0, 2, 1, 3]), [B * T, C]) as tf.Tensor2D; // [B*T, C]
     const out = linear(merged, this.cProjWeight, this.cProjBias); // [B*T, C]
     return context.dropout(tf.reshape(out, [B, T, C]) as tf.Tensor3D, this.config.residPdrop); // [B, T, C]
@@ -190,12 +194,6 @@ export interface LossOptions extends CrossEntropyOptions {
 
 /** Default {@link GPT2ModelOptions.seed} (nanoGPT's). */
 export const DEFAULT_SEED = 1337;
-
-// Additive mask value for future positions. Large and finite, so that
-// (-1e9) - max stays finite in softmax and no 0·∞ NaN reaches the gradient;
-// in float16 it becomes -∞, which is still safe because every row keeps its
-// diagonal unmasked.
-const MASKED = -1e9;
 
 let modelCount = 0;
 
@@ -303,6 +301,7 @@ export class GPT2Model {
         throw new RangeError(`ids have batch size ${B}, the KV cache ${cache.batchSize}.`);
       }
       const context: ForwardContext = {
+        training,
         dropout: (x, rate) => (training && rate > 0 ? this.#dropout(x, rate) : x),
         mask: T > 1 ? tf.slice(this.#mask(), [start, 0], [T, start + T]) : undefined, // [T, Tk]
         cache,
@@ -358,12 +357,8 @@ export class GPT2Model {
    * tf.linalg.bandPart throws) and sliced per call to [T, start + T].
    */
   #mask(): tf.Tensor2D {
-    if (!this.#causalMask) {
-      const P = this.config.nPositions;
-      const values = new Float32Array(P * P);
-      for (let i = 0; i < P; i++) values.fill(MASKED, i * P + i + 1, (i + 1) * P);
-      this.#causalMask = tf.keep(tf.tensor2d(values, [P, P]));
-    }
+    const P = this.config.nPositions;
+    this.#causalMask ??= tf.keep(causalMask(P, P));
     return this.#causalMask;
   }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
@@ -13,7 +14,9 @@ import { GPT2Model } from './model.js';
 import { loadWeights } from './weights/load-weights.js';
 import { readSafetensors } from './weights/safetensors.js';
 
-const ready = requireSoftwareWebGpu();
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+const ready = requireSoftwareWebGpu({ swiftshaderPath });
 
 const FIXTURES = new URL('./__fixtures__/', import.meta.url);
 /** Same measures as parity.test.ts: max|a-b|/max|b| for logits, relative error for the loss. */
@@ -34,7 +37,7 @@ describe.runIf(ready)('PyTorch parity on webgpu (SwiftShader)', () => {
   let model: GPT2Model;
 
   beforeAll(async () => {
-    await initBackend('webgpu', { env: {} });
+    await initBackend(createWebgpuBackend({ swiftshaderPath }));
     expect(tf.getBackend()).toBe('webgpu');
     const config = configFromHF(JSON.parse(readFileSync(new URL('config.json', FIXTURES), 'utf8')));
     model = GPT2Model.create(config, { init: 'zeros' });

@@ -120,7 +120,7 @@ const cell = (peer: PeerResult | string | undefined) =>
       : `${fmt(peer.tokensPerSecond)} (${peer.detail})`;
 
 async function main(): Promise<void> {
-  const info = await initBackend('wasm', { env: {} });
+  const info = await initBackend('wasm');
   const tokenizer = await gpt2Tokenizer();
   const args = process.argv.slice(2);
   const fast = args.includes('--fast');

@@ -13,7 +13,7 @@ describe.each(['cpu', 'wasm'] as const)(
   'generate on the %s backend (real GPT2Model, gpt2 tokenizer)',
   (backend) => {
     it('cached and uncached generation give identical tokens: greedy and seeded sampling', async () => {
-      await initBackend(backend, { env: {} });
+      await initBackend(backend);
       expect(tf.getBackend()).toBe(backend);
       const tokenizer = await gpt2Tokenizer();
       const model = GPT2Model.create(config, { seed: 7 });
@@ -35,7 +35,7 @@ describe.each(['cpu', 'wasm'] as const)(
     });
 
     it('beam search gives identical beams with and without the cache (KVCache.select)', async () => {
-      await initBackend(backend, { env: {} });
+      await initBackend(backend);
       const tokenizer = await gpt2Tokenizer();
       const model = GPT2Model.create(config, { seed: 8 });
       const options = { numBeams: 3, numReturnSequences: 3, maxNewTokens: 12, stopTokenIds: [] };
@@ -59,7 +59,7 @@ describe.each(['cpu', 'wasm'] as const)(
 
 describe('memory', () => {
   it('tf.memory().numTensors is flat over 1,000 generated tokens (tiny model, cpu)', async () => {
-    await initBackend('cpu', { env: {} });
+    await initBackend('cpu');
     const tokenizer = await gpt2Tokenizer();
     // gpt2-tiny as is (vocabulary 512: ids the GPT-2 tokenizer decodes), prompts as ids.
     const model = GPT2Model.create(PRESETS['gpt2-tiny'], { seed: 1 });

@@ -6,7 +6,7 @@ import { createFakeModel } from './testing/fake-model.js';
 import { createFakeTokenizer } from './testing/fake-tokenizer.js';
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
 });
 
 /** Sum of log p(continuation) under the model, by brute force over every sequence. */

@@ -7,7 +7,7 @@ import { createFakeTokenizer } from './testing/fake-tokenizer.js';
 import type { GenerationEvent } from './types.js';
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
 });
 
 const tokenizer = createFakeTokenizer(64);

@@ -1,16 +1,19 @@
 import { initBackend } from '@gpt2/backends';
 import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { GPT2Model, PRESETS } from '@gpt2/model';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { compareCachedUncached } from './testing/real-model-checks.js';
 
-const ready = requireSoftwareWebGpu();
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
+const ready = requireSoftwareWebGpu({ swiftshaderPath });
 
 describe.runIf(ready)('generate on webgpu in Node (Dawn on SwiftShader)', () => {
   it('cached and uncached generation give identical tokens: greedy and seeded sampling', async () => {
-    await initBackend('webgpu', { env: {} });
+    await initBackend(createWebgpuBackend({ swiftshaderPath }));
     expect(tf.getBackend()).toBe('webgpu');
     const tokenizer = await gpt2Tokenizer();
     // SwiftShader is slow: vocabulary 512 (ids the GPT-2 tokenizer decodes), 6 positions, prompts as ids.

@@ -1,7 +1,7 @@
 import { type BackendInfo, describeBackend, initBackend } from '@gpt2/backends';
 import { countParameters, flopsPerToken } from '@gpt2/model';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../backend.js';
+import { backendOptions, selectBackend } from '../backend.js';
 import type { ParsedCommand } from '../cli/command.js';
 import type { CliContext } from '../cli/context.js';
 import { resolvePath } from '../io/files.js';
@@ -47,7 +47,7 @@ export async function runInfo(
     for (const name of PROBED) {
       if (backends.some((b) => b.backend === name)) continue;
       try {
-        const info = await initBackend(name, { env: {} });
+        const info = await initBackend(name, backendOptions(context));
         backends.push({ backend: name, available: true, detail: describeBackend(info) });
       } catch (error) {
         backends.push({
@@ -58,7 +58,7 @@ export async function runInfo(
       }
     }
     // Leave the selected backend active, as the rest of a session would expect.
-    await initBackend(selected.name, { env: {} });
+    await initBackend(selected.name, backendOptions(context));
   }
   const source = positionals[0];
   const model = source

@@ -9,6 +9,7 @@ const webgl: BackendInfo = {
   threads: 0,
   simd: false,
   patches: [],
+  kernels: [],
   reason: 'fastest available (auto; skipped webgpu)',
   attempts: [
     { backend: 'webgpu', ok: false, reason: 'This browser exposes no WebGPU adapter.' },

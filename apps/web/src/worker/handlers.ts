@@ -3,9 +3,9 @@
  * on the page's thread.
  */
 import { type BackendInfo, initBackend } from '@gpt2/backends';
+import { createWasmBackend } from '@gpt2/backends/wasm';
 import { countParameters, saveSafetensors } from '@gpt2/model';
 import { generate } from '@gpt2/sampler';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { createOpfsCheckpointStore } from '../storage/opfs-checkpoint-store.js';
 import type { HandlerContext, Handlers } from './host.js';
@@ -71,8 +71,10 @@ async function switchBackend(
       snapshots.set(slot, { bytes: await saveSafetensors(loaded.model), loaded });
     }
   }
-  setWasmPaths(body.wasmPaths);
-  const info = await initBackend(body.backend);
+  // The wasm provider hands the bundler-emitted .wasm URLs to tfjs.
+  const info = await initBackend(body.backend, {
+    providers: [createWasmBackend({ wasmPaths: body.wasmPaths })],
+  });
   state.backend = info;
   for (const [slot, { bytes, loaded }] of snapshots) {
     const rebuilt = await rebuildModel(loaded, bytes);

@@ -8,8 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
+import { createNativeBackend } from '../providers/native.js';
+import { createWasmBackend } from '../providers/wasm.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from '../testing/matmul-reference.js';
 import { systemRequirement } from '../testing/require-system.js';
+import { KERNEL_CONTRACTS } from './contracts/index.js';
 import { loadNativeBlas, NATIVE_BLAS_HINT, type NativeBlas } from './native/native-blas.js';
 import { batchMatMulTuning } from './wasm/batch-mat-mul.js';
 import { nativeTuning } from './wasm/native-kernels.js';
@@ -490,13 +493,13 @@ const hasNative = systemRequirement(
   NATIVE_BLAS_HINT,
 );
 
-describeBackendConformance('cpu', () => initBackend('cpu', { env: {} }));
+describeBackendConformance('cpu', () => initBackend('cpu'));
 describeBackendConformance('wasm, stock kernels', () =>
-  initBackend('wasm', { env: {}, kernelOverrides: false }),
+  initBackend(createWasmBackend({ kernelOverrides: false })),
 );
 describeBackendConformance('wasm + overrides on XNNPACK', async () => {
   batchMatMulTuning.smallProduct = 0; // the test shapes are small: send them all through the override
-  const info = await initBackend('wasm', { env: {}, nativeBlas: false });
+  const info = await initBackend(createWasmBackend({ nativeBlas: false }));
   expect(info.patches).toEqual(
     expect.arrayContaining([
       'BatchMatMul (xnnpack)',
@@ -511,18 +514,30 @@ describeBackendConformance('wasm + overrides on XNNPACK', async () => {
 });
 if (hasNative) {
   describeBackendConformance('wasm + overrides on native OpenBLAS', async () => {
-    const info = await initBackend('wasm', { env: {} });
+    const info = await initBackend('wasm');
     expect(info.patches).toEqual(
       expect.arrayContaining(['BatchMatMul (openblas)', 'Sum (openblas)']),
     );
   });
 }
 
+if (hasNative) {
+  describeBackendConformance('native', async () => {
+    const info = await initBackend('native');
+    expect(info.kernels).toEqual(
+      expect.arrayContaining(KERNEL_CONTRACTS.map((contract) => contract.name)),
+    );
+  });
+  describeBackendConformance('native, one thread', () =>
+    initBackend(createNativeBackend({ threads: 1 })),
+  );
+}
+
 const defaultSmallSlice = nativeTuning.smallSlice;
 if (hasNative) {
   describeBackendConformance('wasm + native OpenBLAS, one threaded sgemm per slice', async () => {
     nativeTuning.smallSlice = 0; // every batched product takes the per-slice loop
-    await initBackend('wasm', { env: {} });
+    await initBackend('wasm');
   });
 }
 
@@ -539,7 +554,7 @@ describe('wasm overrides against the stock wasm kernels', () => {
   it.each(variants)(
     '$kind: broadcasts outer dimensions both ways, which the stock kernels get wrong',
     async ({ nativeBlas }) => {
-      await initBackend('wasm', { env: {}, nativeBlas });
+      await initBackend(createWasmBackend({ nativeBlas }));
       const c: MatMulCase = { outerA: [2, 1], outerB: [1, 3], M: 3, K: 4, N: 5 };
       for (const [ta, tb] of TRANSPOSES) {
         const { a, b, expected } = matMulInputs(c, ta, tb, 300);
@@ -588,9 +603,9 @@ describe('wasm overrides against the stock wasm kernels', () => {
             .dataSync(),
         ),
       ];
-      await initBackend('wasm', { env: {}, kernelOverrides: false });
+      await initBackend(createWasmBackend({ kernelOverrides: false }));
       const stock = run();
-      await initBackend('wasm', { env: {}, nativeBlas });
+      await initBackend(createWasmBackend({ nativeBlas }));
       const backend = tf.backend();
       const dataIds = backend.numDataIds();
       const overridden = run();

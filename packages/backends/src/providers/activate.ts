@@ -1,12 +1,12 @@
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
-import type { ProviderContext } from './provider.js';
+import type { ActivationContext } from '../provider.js';
 
 /**
  * Switch tfjs to `tfBackend` and prove it took: `setBackend` resolves `false`
  * and leaves another backend active, without throwing, when initialisation fails.
  */
 export async function switchTo(
-  context: ProviderContext,
+  context: ActivationContext,
   backend: string,
   tfBackend: string,
   hint: string,
@@ -38,9 +38,41 @@ export async function switchTo(
  * package (a broken native binding) from reading as a missing package.
  */
 export function isModuleNotFound(error: unknown, specifier: string): boolean {
-  const message = String((error as Error)?.message ?? '');
+  const message = String((error as Error)?.message ?? error);
   const quoted = message.includes(`'${specifier}'`) || message.includes(`"${specifier}"`);
   return (
     quoted && /cannot find (package|module)|could not resolve|failed to resolve/i.test(message)
   );
+}
+
+/**
+ * Import one of the tfjs backend packages, which are optional peer
+ * dependencies: a user installs the ones they use. `load` is a literal
+ * `import('…')` so that bundlers see and bundle the package.
+ */
+export async function importBackendPackage<Module>(
+  backend: string,
+  specifier: string,
+  load: () => Promise<Module>,
+): Promise<Module> {
+  try {
+    return await load();
+  } catch (error) {
+    const missing = isModuleNotFound(error, specifier);
+    throw new BackendUnavailableError({
+      backend,
+      reason: missing ? 'missing' : 'broken',
+      message: missing
+        ? `The '${backend}' backend needs ${specifier}, which is not installed (it is an optional peer dependency of @gpt2/backends).`
+        : `${specifier} is installed but failed to load: ${firstLine(error)}`,
+      hint: `run \`pnpm add ${specifier}@4.22.0\` (or npm install), or pick another backend.`,
+      cause: error,
+    });
+  }
+}
+
+/** The first line of an error's message. */
+export function firstLine(error: unknown): string {
+  const text = String((error as Error)?.message ?? error);
+  return text.split('\n')[0] ?? text;
 }

@@ -1,20 +1,32 @@
+/**
+ * `@gpt2/backends/cpu`: tfjs's plain JavaScript kernels
+ * (`@tensorflow/tfjs-backend-cpu`, an optional peer dependency).
+ */
 import { registerCpuKernels } from '../kernels/cpu/register.js';
-import { switchTo } from './activate.js';
-import type { BackendProvider } from './provider.js';
+import type { BackendProvider } from '../provider.js';
+import { importBackendPackage, switchTo } from './activate.js';
 
-/** Plain JavaScript kernels: slow (about 1 GFLOP/s) but available everywhere. */
-export const cpuProvider: BackendProvider = {
-  name: 'cpu',
-  runsIn: 'both',
-  async activate(context) {
-    await import('@tensorflow/tfjs-backend-cpu');
-    await switchTo(
-      context,
-      'cpu',
-      'cpu',
-      'reinstall @gpt2/backends; @tensorflow/tfjs-backend-cpu ships with it.',
-    );
-    const patches = registerCpuKernels(context.tf);
-    return { tfBackend: 'cpu', device: 'cpu', threads: 1, simd: false, patches };
-  },
-};
+const PACKAGE = '@tensorflow/tfjs-backend-cpu';
+
+/**
+ * Plain JavaScript kernels: slow (about 1 GFLOP/s) but they run everywhere,
+ * and tensors live in ordinary memory (no 4 GB heap).
+ *
+ * ```ts
+ * import { initBackend } from '@gpt2/backends';
+ * import { createCpuBackend } from '@gpt2/backends/cpu';
+ * await initBackend(createCpuBackend());
+ * ```
+ */
+export function createCpuBackend(): BackendProvider {
+  return {
+    name: 'cpu',
+    runsIn: 'both',
+    async activate(context) {
+      await importBackendPackage('cpu', PACKAGE, () => import('@tensorflow/tfjs-backend-cpu'));
+      await switchTo(context, 'cpu', 'cpu', `reinstall ${PACKAGE}@4.22.0.`);
+      const patches = registerCpuKernels(context.tf);
+      return { tfBackend: 'cpu', device: 'cpu', threads: 1, simd: false, patches, kernels: [] };
+    },
+  };
+}

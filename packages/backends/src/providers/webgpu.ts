@@ -1,86 +1,36 @@
-import { isNode } from '../environment.js';
-import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
-import type { AdapterInfo } from '../types.js';
-import { isModuleNotFound, switchTo } from './activate.js';
-import type { BackendProvider, ProviderContext } from './provider.js';
-
-interface GpuAdapterLike {
-  info?: Partial<Record<'vendor' | 'architecture' | 'device' | 'description', string>>;
-  isFallbackAdapter?: boolean;
-}
-interface GpuLike {
-  requestAdapter(options?: object): Promise<GpuAdapterLike | null>;
-}
-interface WebGpuNodeModule {
-  create(flags: string[]): GpuLike;
-  globals: Record<string, unknown>;
-}
-
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|basic render/i;
-
-function describeAdapter(adapter: GpuAdapterLike): AdapterInfo {
-  const info = adapter.info ?? {};
-  const described = {
-    vendor: info.vendor ?? '',
-    architecture: info.architecture ?? '',
-    device: info.device ?? '',
-    description: info.description ?? '',
-  };
-  const text = Object.values(described).join(' ');
-  return {
-    ...described,
-    isSoftware: adapter.isFallbackAdapter === true || SOFTWARE_ADAPTER.test(text),
-  };
-}
-
-function installNavigatorGpu(gpu: GpuLike): void {
-  const current = (globalThis as { navigator?: object }).navigator ?? {};
-  Object.defineProperty(globalThis, 'navigator', {
-    value: Object.assign(Object.create(Object.getPrototypeOf(current)), current, { gpu }),
-    configurable: true,
-    writable: true,
-  });
-}
-
 /**
- * In Node, WebGPU comes from the optional `webgpu` package (Google's Dawn).
- * With no hardware adapter, retry on SwiftShader when Chromium provides it.
+ * `@gpt2/backends/webgpu`: WebGPU (`@tensorflow/tfjs-backend-webgpu`, an
+ * optional peer dependency), in browsers natively and in Node through Dawn
+ * (the optional `webgpu` package).
  */
-async function setUpNodeWebGpu(context: ProviderContext): Promise<GpuAdapterLike> {
-  let webgpu: WebGpuNodeModule;
-  try {
-    webgpu = (await context.importModule('webgpu')) as WebGpuNodeModule;
-  } catch (error) {
-    throw new BackendUnavailableError({
-      backend: 'webgpu',
-      reason: isModuleNotFound(error, 'webgpu') ? 'missing' : 'broken',
-      message: 'WebGPU in Node needs the optional `webgpu` package (Dawn), which did not load.',
-      hint: 'run `pnpm add webgpu@0.6.2`, and `apt-get install libvulkan1` for its Vulkan loader.',
-      cause: error,
-    });
-  }
-  Object.assign(globalThis, webgpu.globals);
-  const { ensureRuntimeDir, useSwiftShaderVulkan } = await import('../webgpu/swiftshader.js');
-  ensureRuntimeDir();
-  let gpu = webgpu.create([]);
-  let adapter = await gpu.requestAdapter();
-  if (!adapter && context.allowSoftwareAdapter) {
-    if (useSwiftShaderVulkan()) {
-      gpu = webgpu.create([]);
-      adapter = await gpu.requestAdapter();
-    }
-  }
-  if (!adapter) {
-    throw new BackendUnavailableError({
-      backend: 'webgpu',
-      reason: 'unsupported',
-      message: 'Dawn found no WebGPU adapter on this machine.',
-      hint: 'install a Vulkan driver for your GPU and `libvulkan1`; on a CPU-only machine, `apt-get install chromium libvulkan1` provides the SwiftShader adapter (slow, for testing).',
-    });
-  }
-  installNavigatorGpu(gpu);
-  return adapter;
+import { importNodeOnly, isNode } from '../environment.js';
+import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
+import type { BackendProvider, ImportModule } from '../provider.js';
+import { describeAdapter, type GpuAdapterLike, type GpuLike } from '../webgpu/adapter.js';
+import { importBackendPackage, switchTo } from './activate.js';
+
+const PACKAGE = '@tensorflow/tfjs-backend-webgpu';
+
+/** Options for {@link createWebgpuBackend}. */
+export interface WebgpuBackendOptions {
+  /**
+   * Allow a software adapter (SwiftShader, llvmpipe): correct but slower than
+   * wasm. Default: true when this provider is asked for alone, false when it is
+   * one candidate of several (`'auto'`), where a CPU-emulated GPU must never win.
+   */
+  allowSoftwareAdapter?: boolean;
+  /**
+   * Node: SwiftShader's Vulkan driver (`libvk_swiftshader.so`), used when Dawn
+   * finds no hardware adapter and software adapters are allowed. Default: a
+   * known Chromium install (`/usr/lib/chromium/libvk_swiftshader.so`, …).
+   */
+  swiftshaderPath?: string;
+  /** Node: loads the optional `webgpu` package (Dawn). Default: `import()`; tests replace it. */
+  importModule?: ImportModule;
 }
+
+const defaultImport: ImportModule = (specifier) =>
+  import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
 
 async function browserAdapter(): Promise<GpuAdapterLike> {
   const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
@@ -97,29 +47,51 @@ async function browserAdapter(): Promise<GpuAdapterLike> {
 }
 
 /** WebGPU: in browsers natively, in Node through Dawn (`webgpu` package). */
-export const webgpuProvider: BackendProvider = {
-  name: 'webgpu',
-  runsIn: 'both',
-  async activate(context) {
-    const adapter = isNode() ? await setUpNodeWebGpu(context) : await browserAdapter();
-    const info = describeAdapter(adapter);
-    if (info.isSoftware && !context.allowSoftwareAdapter) {
-      throw new BackendUnavailableError({
-        backend: 'webgpu',
-        reason: 'unsupported',
-        message: `The only WebGPU adapter is a software one (${info.description || info.vendor}); it is slower than wasm.`,
-        hint: "ask for 'webgpu' explicitly to use it anyway.",
-      });
-    }
-    await import('@tensorflow/tfjs-backend-webgpu');
-    await switchTo(context, 'webgpu', 'webgpu', 'check the adapter above; try webgl or wasm.');
-    return {
-      tfBackend: 'webgpu',
-      device: info.isSoftware ? 'software-gpu' : 'gpu',
-      threads: 0,
-      simd: false,
-      adapter: info,
-      patches: [],
-    };
-  },
-};
+export function createWebgpuBackend(options: WebgpuBackendOptions = {}): BackendProvider {
+  return {
+    name: 'webgpu',
+    runsIn: 'both',
+    async activate(context) {
+      const allowSoftwareAdapter = options.allowSoftwareAdapter ?? !context.auto;
+      let adapter: GpuAdapterLike;
+      if (isNode()) {
+        // Out of web bundles: Dawn's set-up needs node:fs and Vulkan files.
+        const dawn = await importNodeOnly<typeof import('../webgpu/node-dawn.js')>(
+          '../webgpu/node-dawn.js',
+          import.meta.url,
+        );
+        adapter = await dawn.setUpNodeWebGpu({
+          importModule: options.importModule ?? defaultImport,
+          allowSoftwareAdapter,
+          swiftshaderPath: options.swiftshaderPath,
+        });
+      } else {
+        adapter = await browserAdapter();
+      }
+      const info = describeAdapter(adapter);
+      if (info.isSoftware && !allowSoftwareAdapter) {
+        throw new BackendUnavailableError({
+          backend: 'webgpu',
+          reason: 'unsupported',
+          message: `The only WebGPU adapter is a software one (${info.description || info.vendor}); it is slower than wasm.`,
+          hint: "ask for 'webgpu' explicitly to use it anyway.",
+        });
+      }
+      await importBackendPackage(
+        'webgpu',
+        PACKAGE,
+        () => import('@tensorflow/tfjs-backend-webgpu'),
+      );
+      await switchTo(context, 'webgpu', 'webgpu', 'check the adapter above; try webgl or wasm.');
+      return {
+        tfBackend: 'webgpu',
+        device: info.isSoftware ? 'software-gpu' : 'gpu',
+        threads: 0,
+        simd: false,
+        adapter: info,
+        patches: [],
+        kernels: [],
+      };
+    },
+  };
+}

@@ -1,6 +1,18 @@
 /**
  * Test helpers for packages that build on @gpt2/backends (Node only): gating
- * tests on system packages, and a plain-JS matMul reference.
+ * tests on system packages, a plain-JS matMul reference, and the kernel
+ * contracts' conformance suite (`describeKernelConformance`, which needs
+ * vitest) with reference stand-in kernels.
  */
+export { KERNEL_CASES, type KernelCase } from './kernel-cases.js';
+export {
+  describeKernelConformance,
+  type KernelConformanceOptions,
+} from './kernel-conformance.js';
 export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
-export { requireSoftwareWebGpu, systemRequirement } from './require-system.js';
+export { registerReferenceKernels } from './reference-kernels.js';
+export {
+  requireNativeBackend,
+  requireSoftwareWebGpu,
+  systemRequirement,
+} from './require-system.js';

@@ -23,11 +23,36 @@ const VULKAN_LOADERS = [
 /**
  * WebGPU in Node on a CPU-only machine needs Chromium's SwiftShader Vulkan
  * driver and the Vulkan loader that Dawn opens (see scripts/install-system-deps.sh).
+ * `swiftshaderPath`: the driver, when not where Chromium puts it (pass the
+ * same to `createWebgpuBackend`).
  */
-export function requireSoftwareWebGpu(): boolean {
+export function requireSoftwareWebGpu(options: { swiftshaderPath?: string } = {}): boolean {
   return systemRequirement(
     'Chromium (SwiftShader) and the Vulkan loader',
-    findSwiftShader() !== undefined && VULKAN_LOADERS.some((path) => existsSync(path)),
+    findSwiftShader(options.swiftshaderPath) !== undefined &&
+      VULKAN_LOADERS.some((path) => existsSync(path)),
     'apt-get install chromium libvulkan1',
+  );
+}
+
+/**
+ * The native backend needs the package's addon built against OpenBLAS
+ * (scripts/install-system-deps.sh installs the compiler and OpenBLAS in CI).
+ * Activates it once to find out, then leaves the cpu backend active.
+ */
+export async function requireNativeBackend(): Promise<boolean> {
+  const { initBackend } = await import('../init-backend.js');
+  const { NATIVE_BUILD_HINT } = await import('../providers/native.js');
+  let problem = '';
+  try {
+    await initBackend('native');
+  } catch (error) {
+    problem = String((error as Error).message).split('\n')[0] ?? 'unavailable';
+  }
+  await initBackend('cpu');
+  return systemRequirement(
+    `The native backend${problem ? ` (${problem})` : ''}`,
+    problem === '',
+    NATIVE_BUILD_HINT,
   );
 }

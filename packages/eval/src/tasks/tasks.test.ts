@@ -12,7 +12,7 @@ import { evaluateHellaSwag, parseHellaSwag } from './hellaswag.js';
 import { evaluateLambada, parseLambada, splitLastWord } from './lambada.js';
 
 beforeAll(async () => {
-  await initBackend('cpu', { env: {} });
+  await initBackend('cpu');
 });
 
 const tokenizer = createFakeTokenizer(74);

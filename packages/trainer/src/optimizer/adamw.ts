@@ -1,3 +1,4 @@
+import { ADAMW_UPDATE, dispatch } from '@gpt2/backends/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Options for {@link AdamW}. Defaults follow nanoGPT's GPT-2 recipe. */
@@ -43,15 +44,6 @@ export interface AdamWState {
 }
 
 const rankAtLeastTwo = (_name: string, variable: tf.Variable): boolean => variable.rank >= 2;
-
-/**
- * The fused AdamW step, a kernel that backends may register (@gpt2/backends
- * does for wasm): inputs `{ param, m, v, grad }`, attributes `{ beta1, beta2,
- * eps, stepSize, biasCorrection2Sqrt, decay, gradScale }`, outputs
- * `[param, m, v]`, computed in float32 in the order of the op chain in
- * {@link AdamW.apply}. Without it, that chain runs.
- */
-export const ADAMW_UPDATE_KERNEL = 'AdamWUpdate';
 
 /**
  * AdamW with decoupled weight decay, written on tfjs variables so that it
@@ -129,34 +121,21 @@ export class AdamW {
     for (const name of this.params.keys()) {
       if (!grads.has(name)) throw new RangeError(`AdamW: no gradient for parameter '${name}'.`);
     }
-    const fused = tf.getKernel(ADAMW_UPDATE_KERNEL, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       for (const [name, param] of this.params) {
         const moments = this.moments.get(name)!;
         const decay = this.decayed.has(name) && weightDecay !== 0 ? 1 - lr * weightDecay : 1;
-        if (fused) {
-          // One kernel per parameter instead of ~14: the step is dominated by per-kernel cost.
-          const [p, m, v] = tf
-            .engine()
-            .runKernel(
-              ADAMW_UPDATE_KERNEL,
-              { param, m: moments.m, v: moments.v, grad: grads.get(name)! },
-              { beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale },
-            ) as tf.Tensor[];
-          moments.m.assign(m!);
-          moments.v.assign(v!);
-          param.assign(p!);
-          continue;
-        }
-        let grad = grads.get(name)!;
-        if (gradScale !== 1) grad = tf.mul(grad, gradScale);
-        const decayed = decay !== 1 ? tf.mul(param, decay) : param;
-        const m = tf.add(tf.mul(moments.m, beta1), tf.mul(grad, 1 - beta1));
-        const v = tf.add(tf.mul(moments.v, beta2), tf.mul(tf.mul(grad, grad), 1 - beta2));
-        const denominator = tf.add(tf.div(tf.sqrt(v), biasCorrection2Sqrt), eps);
+        // The backend's fused kernel when it has one (one kernel per parameter
+        // instead of ~14: the step is dominated by per-kernel cost), else the
+        // contract's op chain; the same numbers either way.
+        const [p, m, v] = dispatch(
+          ADAMW_UPDATE,
+          { param, m: moments.m, v: moments.v, grad: grads.get(name)! },
+          { beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale },
+        );
         moments.m.assign(m);
         moments.v.assign(v);
-        param.assign(tf.add(decayed, tf.mul(tf.div(m, denominator), -stepSize)));
+        param.assign(p);
       }
     });
     this.stepCount = step;

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
+import { ADAMW_UPDATE } from '../contracts/adamw-update.js';
 import type { NativeBlas } from '../native/native-blas.js';
-import { ADAMW_UPDATE, createNativeAdamWUpdate } from './adamw-update.js';
+import { createNativeAdamWUpdate } from './adamw-update.js';
 import { createBatchMatMulOverride } from './batch-mat-mul.js';
 import { createConcatOverride } from './concat.js';
 import { createGatherV2Override } from './gather.js';
@@ -78,11 +79,16 @@ function replaceKernel(tfjs: typeof tf, config: KernelConfig): void {
 /**
  * Register the wasm patches and, when asked and safe, the overrides; with
  * `overrides: false`, put the stock kernels back. Returns what is active, by
- * name, for `BackendInfo.patches`. Kernels are looked up at every op, so the
- * switch takes effect at once (the benchmark compares both in one process).
+ * name, for `BackendInfo.patches`, and the kernel contracts implemented, for
+ * `BackendInfo.kernels`. Kernels are looked up at every op, so the switch
+ * takes effect at once (the benchmark compares both in one process).
  */
-export function registerWasmKernels(tfjs: typeof tf, options: WasmKernelOptions): string[] {
+export function registerWasmKernels(
+  tfjs: typeof tf,
+  options: WasmKernelOptions,
+): { patches: string[]; kernels: string[] } {
   const active: string[] = [];
+  const kernels: string[] = [];
   for (const config of WASM_PATCHES) {
     const existing = tfjs.getKernel(config.kernelName, 'wasm');
     if (existing === undefined) tfjs.registerKernel(config);
@@ -125,15 +131,16 @@ export function registerWasmKernels(tfjs: typeof tf, options: WasmKernelOptions)
     }
   }
   // The fused AdamW step has no stock kernel and exists only on the native addon.
-  const adamw = tfjs.getKernel(ADAMW_UPDATE, 'wasm');
-  if (adamw && ours.has(adamw.kernelFunc)) tfjs.unregisterKernel(ADAMW_UPDATE, 'wasm');
+  const adamw = tfjs.getKernel(ADAMW_UPDATE.name, 'wasm');
+  if (adamw && ours.has(adamw.kernelFunc)) tfjs.unregisterKernel(ADAMW_UPDATE.name, 'wasm');
   if (useOverrides && options.native && (!adamw || ours.has(adamw.kernelFunc))) {
     nativeAdamW ??= createNativeAdamWUpdate(options.native) ?? null;
     if (nativeAdamW) {
       ours.add(nativeAdamW.kernelFunc);
       tfjs.registerKernel(nativeAdamW);
-      active.push(`${ADAMW_UPDATE} (native)`);
+      active.push(`${ADAMW_UPDATE.name} (native)`);
+      kernels.push(ADAMW_UPDATE.name);
     }
   }
-  return active;
+  return { patches: active, kernels };
 }

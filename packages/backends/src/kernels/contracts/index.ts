@@ -1,0 +1,93 @@
+/**
+ * `@gpt2/backends/kernels`: one contract per custom kernel, the dispatcher
+ * that library ops run them through, and the helper that backends register
+ * implementations with. Imports only `@tensorflow/tfjs-core`; @gpt2/model and
+ * @gpt2/trainer depend on @gpt2/backends for this subpath alone.
+ */
+
+import { ADAMW_UPDATE } from './adamw-update.js';
+import { CAUSAL_ATTENTION, CAUSAL_ATTENTION_GRAD } from './causal-attention.js';
+import type { AnyKernelContract } from './contract.js';
+import { GELU, GELU_GRAD } from './gelu.js';
+import { LAYER_NORM, LAYER_NORM_GRAD } from './layer-norm.js';
+import { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from './softmax-cross-entropy.js';
+
+export {
+  ADAMW_UPDATE,
+  type AdamWUpdateAttrs,
+  type AdamWUpdateInputs,
+} from './adamw-update.js';
+export {
+  CAUSAL_ATTENTION,
+  CAUSAL_ATTENTION_GRAD,
+  CAUSAL_MASK_VALUE,
+  type CausalAttentionAttrs,
+  type CausalAttentionChainOptions,
+  type CausalAttentionGradInputs,
+  type CausalAttentionInputs,
+  causalAttentionChain,
+  causalMask,
+} from './causal-attention.js';
+export {
+  type AnyKernelContract,
+  type ContractKernelFunc,
+  defineKernelContract,
+  type KernelContract,
+  type KernelInputInfos,
+  type KernelInputs,
+  type NoAttrs,
+} from './contract.js';
+export {
+  claimKernels,
+  dispatch,
+  fallbacksOnClaimingBackends,
+  hasKernel,
+  type KernelDispatchCount,
+  kernelDispatchCounts,
+  resetKernelDispatchCounts,
+  runKernel,
+  useKernel,
+} from './dispatch.js';
+export {
+  GELU,
+  GELU_GRAD,
+  type GeluGradInputs,
+  type GeluInputs,
+  geluBackwardChain,
+  geluForwardChain,
+} from './gelu.js';
+export {
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+  type LayerNormAttrs,
+  type LayerNormGradInputs,
+  type LayerNormInputs,
+  layerNormBackwardChain,
+  layerNormForwardChain,
+} from './layer-norm.js';
+export { contractKernelConfig } from './register.js';
+export {
+  crossEntropyRowsChain,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+  type SoftmaxCrossEntropyAttrs,
+  type SoftmaxCrossEntropyGradInputs,
+  type SoftmaxCrossEntropyInputs,
+} from './softmax-cross-entropy.js';
+
+/**
+ * Every contract, forward and gradient. A backend may register a custom
+ * kernel (one that is not tfjs-core's own) only under one of these names;
+ * a test enforces it.
+ */
+export const KERNEL_CONTRACTS: readonly AnyKernelContract[] = [
+  ADAMW_UPDATE,
+  GELU,
+  GELU_GRAD,
+  LAYER_NORM,
+  LAYER_NORM_GRAD,
+  CAUSAL_ATTENTION,
+  CAUSAL_ATTENTION_GRAD,
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+];
