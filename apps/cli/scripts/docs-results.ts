@@ -35,6 +35,11 @@ const RUNS = [
   { as: 'openblas', label: 'with OpenBLAS', path: 'docs/results/quickstart-report-openblas.json' },
 ];
 
+/** The native backend, or wasm with its OpenBLAS kernels: what a machine with OpenBLAS runs. */
+function usesOpenBlas(backend: string): boolean {
+  return backend.startsWith('native ') || backend.toLowerCase().includes('openblas');
+}
+
 async function readReports(): Promise<LabelledReport[]> {
   const runs: LabelledReport[] = [];
   for (const run of RUNS) {
@@ -106,10 +111,10 @@ async function main(args: string[]): Promise<number> {
     const from = resolve(process.cwd(), args[importAt + 1] ?? '');
     const report = assertQuickstartReport(JSON.parse(await readFile(from, 'utf8')), from);
     // The backend that trained decides which column the report fills.
-    const as = report.backend.includes('openblas') ? 'openblas' : 'xnnpack';
+    const as = usesOpenBlas(report.backend) ? 'openblas' : 'xnnpack';
     const run = RUNS.find((r) => r.as === as)!;
-    if (!report.backend.startsWith('wasm')) {
-      throw new Error(`${from} trained on ${report.backend}; the README compares wasm runs.`);
+    if (!/^(wasm|native) /.test(report.backend)) {
+      throw new Error(`${from} trained on ${report.backend}; the README compares CPU runs.`);
     }
     // Paths of the run's own files mean nothing in the repository: keep them relative to its folder.
     const folder = resolve(from, '..');

@@ -29,7 +29,10 @@ function when(report: QuickstartReport): string {
 }
 
 function backendName(report: QuickstartReport): string {
-  return report.backend.includes('openblas') ? 'wasm + OpenBLAS' : 'wasm (XNNPACK, no OpenBLAS)';
+  if (report.backend.startsWith('native ')) return 'the native backend (OpenBLAS)';
+  return report.backend.toLowerCase().includes('openblas')
+    ? 'wasm + OpenBLAS'
+    : 'wasm (XNNPACK, no OpenBLAS)';
 }
 
 function runLine({ label, report, path }: LabelledReport): string {
