@@ -13,7 +13,6 @@
  * chunk, which is what --check compares (no browser needed there).
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import {
   type LabelledReport,
@@ -64,24 +63,9 @@ async function writeAtomic(path: string, data: string | Uint8Array): Promise<voi
   await rename(`${path}.tmp`, path);
 }
 
-/** The part of playwright-core's API used here. */
-interface Chromium {
-  launch(options: { executablePath: string; args: string[] }): Promise<{
-    newPage(options: {
-      viewport: { width: number; height: number };
-      deviceScaleFactor: number;
-    }): Promise<{
-      setContent(html: string): Promise<void>;
-      screenshot(options: { type: 'png' }): Promise<Uint8Array>;
-    }>;
-    close(): Promise<void>;
-  }>;
-}
-
 async function renderPng(svg: string): Promise<Uint8Array> {
-  const require = createRequire(join(ROOT, 'apps', 'web', 'package.json'));
-  // playwright-core is the web app's dependency (its browser suite); the CLI does not ship it.
-  const { chromium } = require('playwright-core') as { chromium: Chromium };
+  // A devDependency: only this docs script renders pictures; the CLI does not ship it.
+  const { chromium } = await import('playwright-core');
   const browser = await chromium.launch({
     executablePath: process.env.GPT2_CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [

@@ -11,8 +11,8 @@
  *   pnpm --filter @gpt2/backends bench
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { runReference } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
-import { runReference } from '../../../tools/reference/run-reference.js';
 import { initBackend } from '../src/index.js';
 import { createNativeBackend } from '../src/providers/native.js';
 import { createWasmBackend, type WasmBackendOptions } from '../src/providers/wasm.js';

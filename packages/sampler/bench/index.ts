@@ -13,11 +13,8 @@
 import { loadavg } from 'node:os';
 import { describeBackend, initBackend } from '@gpt2/backends';
 import { type GPT2Config, GPT2Model, PRESETS } from '@gpt2/model';
+import { describeThreadRuns, runReferenceAtBestThreads } from '@gpt2/reference';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
-import {
-  describeThreadRuns,
-  runReferenceAtBestThreads,
-} from '../../../tools/reference/run-reference.js';
 import { generate } from '../src/index.js';
 
 const NEW_TOKENS = 256;

@@ -10,8 +10,8 @@ import { createNativeBackend, timeNativeKernels } from '@gpt2/backends/native';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { type GPT2Config, GPT2Model } from '@gpt2/model';
+import { runReference } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
-import { runReference } from '../../../tools/reference/run-reference.js';
 import { createTrainer, type StepEvent } from '../src/index.js';
 
 export interface StepTiming {

@@ -92,7 +92,7 @@ export function createNativeBackend(options: NativeBackendOptions = {}): Backend
         // 'auto' moves on to wasm, which still uses the old addon: say once why native was passed over.
         if (!hintedOld) {
           hintedOld = true;
-          console.info(
+          console.warn(
             `@gpt2/backends: the native addon is out of date (no native backend); rebuild it: ${REBUILD}.`,
           );
         }
