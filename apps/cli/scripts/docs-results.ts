@@ -92,7 +92,8 @@ async function renderPng(svg: string): Promise<Uint8Array> {
 async function main(args: string[]): Promise<number> {
   const importAt = args.indexOf('--import');
   if (importAt >= 0) {
-    const from = resolve(process.cwd(), args[importAt + 1] ?? '');
+    // `pnpm docs:results` runs this in apps/cli; a relative path means where the user typed it.
+    const from = resolve(process.env.INIT_CWD ?? process.cwd(), args[importAt + 1] ?? '');
     const report = assertQuickstartReport(JSON.parse(await readFile(from, 'utf8')), from);
     // The backend that trained decides which column the report fills.
     const as = usesOpenBlas(report.backend) ? 'openblas' : 'xnnpack';
