@@ -1,4 +1,5 @@
 import type { BackendInfo, BackendRequest } from '@gpt2/backends';
+import type { WebGpuLimitsRequest } from '@gpt2/backends/webgpu';
 import { wasmPaths } from './wasm-paths.js';
 import type { WorkerClient } from './worker/client.js';
 import type { ModelSummary } from './worker/protocol.js';
@@ -21,6 +22,8 @@ export class App {
   backend: BackendInfo | undefined;
   /** What was asked for (`auto` or a name). */
   requestedBackend: BackendRequest = 'auto';
+  /** WebGPU limits to request: the adapter's, or WebGPU's defaults (`?webgpuLimits=default`). */
+  webgpuLimits: WebGpuLimitsRequest = 'adapter';
   /** The model loaded on the Generate page. */
   generateModel: ModelSummary | undefined;
   #switching: Promise<BackendInfo> | undefined;
@@ -47,6 +50,7 @@ export class App {
       type: 'init-backend',
       backend: request,
       wasmPaths: wasmPaths(),
+      webgpuLimits: this.webgpuLimits,
     });
     this.#switching = switching;
     try {

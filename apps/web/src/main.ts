@@ -77,7 +77,10 @@ app.subscribe(() => {
 });
 
 // `?backend=wasm` picks the first backend (handy for links and tests); default auto.
-const wanted = new URLSearchParams(location.search).get('backend') ?? 'auto';
+// `?webgpuLimits=default` keeps WebGPU's default limits, to see how a small GPU copes.
+const search = new URLSearchParams(location.search);
+const wanted = search.get('backend') ?? 'auto';
+if (search.get('webgpuLimits') === 'default') app.webgpuLimits = 'default';
 const initial = (BACKEND_CHOICES as readonly string[]).includes(wanted) ? wanted : 'auto';
 app.useBackend(initial as (typeof BACKEND_CHOICES)[number]).catch((error: Error) => {
   badge.textContent = `Backend failed: ${error.message.split('\n')[0]}`;

@@ -10,6 +10,10 @@ export {
   type BackendUnavailableReason,
 } from './errors/backend-unavailable-error.js';
 export {
+  WebGpuError,
+  type WebGpuErrorKind,
+} from './errors/webgpu-error.js';
+export {
   AUTO_ORDER,
   describeBackend,
   type InitBackendOptions,
@@ -38,4 +42,5 @@ export {
   type BackendRequest,
   type DeviceKind,
   RESERVED_BACKEND_NAMES,
+  type WebGpuLimits,
 } from './types.js';

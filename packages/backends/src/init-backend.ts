@@ -12,6 +12,7 @@ import {
   type BackendRequest,
   RESERVED_BACKEND_NAMES,
 } from './types.js';
+import { describeLimits } from './webgpu/device.js';
 
 /** Options for {@link initBackend}. */
 export interface InitBackendOptions {
@@ -205,7 +206,11 @@ export function describeBackend(info: BackendInfo): string {
   const parts: string[] = [info.device];
   if (info.threads > 0) parts.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
   if (info.simd) parts.push('SIMD');
-  if (info.adapter) parts.push(info.adapter.description || info.adapter.vendor || 'adapter');
+  if (info.adapter) {
+    const { description, vendor, architecture } = info.adapter;
+    parts.push(description || [vendor, architecture].filter(Boolean).join(' ') || 'adapter');
+  }
+  if (info.limits) parts.push(describeLimits(info.limits));
   if (info.blasThreads)
     parts.push(`OpenBLAS ${info.blasThreads} thread${info.blasThreads === 1 ? '' : 's'}`);
   if (info.blas) parts.push(info.blas);

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { AdapterInfo, BackendName, DeviceKind } from './types.js';
+import type { AdapterInfo, BackendName, DeviceKind, WebGpuLimits } from './types.js';
 
 /** Loads a module by name. Swappable so tests can stand in for optional packages. */
 export type ImportModule = (specifier: string) => Promise<unknown>;
@@ -25,6 +25,8 @@ export interface ActivatedBackend {
   threads: number;
   simd: boolean;
   adapter?: AdapterInfo;
+  /** WebGPU: the limits the device was granted. */
+  limits?: WebGpuLimits;
   /** Kernel patches and overrides active on the backend, for logs. */
   patches: string[];
   /**

@@ -35,6 +35,25 @@ export interface AdapterInfo {
   isSoftware: boolean;
 }
 
+/**
+ * The limits of a WebGPU device that decide which programs and models fit, as
+ * the device really has them (see `GPUSupportedLimits`).
+ */
+export interface WebGpuLimits {
+  /** Storage buffers one shader may bind; a tfjs program binds its inputs plus its output. */
+  maxStorageBuffersPerShaderStage: number;
+  /** Bytes one binding may cover: the largest tensor a program can read or write. */
+  maxStorageBufferBindingSize: number;
+  /** Bytes one buffer may hold: the largest tensor. */
+  maxBufferSize: number;
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+  maxComputeWorkgroupSizeX: number;
+  maxComputeWorkgroupSizeY: number;
+  maxComputeWorkgroupSizeZ: number;
+  maxComputeWorkgroupsPerDimension: number;
+}
+
 /** One backend that `'auto'` tried, and what happened. */
 export interface BackendAttempt {
   backend: BackendName;
@@ -56,6 +75,8 @@ export interface BackendInfo {
   simd: boolean;
   /** WebGPU adapter details. */
   adapter?: AdapterInfo;
+  /** WebGPU: the limits the device was granted (requested from the adapter unless told otherwise). */
+  limits?: WebGpuLimits;
   /**
    * Kernel patches and overrides active on this backend, by name, e.g.
    * `UnsortedSegmentSum`, `BatchMatMul (xnnpack)`, `BatchMatMul (openblas)`.

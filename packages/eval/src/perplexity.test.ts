@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { initBackend } from '@gpt2/backends';
-import { requireNativeBackend } from '@gpt2/backends/testing';
+import { type BackendProvider, initBackend } from '@gpt2/backends';
+import { longTests, requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { configFromHF, GPT2Model, readSafetensors } from '@gpt2/model';
 import { loadWeightsFromFile } from '@gpt2/model/node';
 import { createFakeModel, createFakeTokenizer } from '@gpt2/sampler/testing';
 import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluatePerplexity } from './perplexity.js';
 import { planStridedWindows } from './strided-windows.js';
 
@@ -15,13 +16,34 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-const BACKENDS = ['cpu', ...((await requireNativeBackend()) ? (['native'] as const) : [])] as const;
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
 
-describe.each(BACKENDS)(
-  'evaluatePerplexity against the PyTorch reference (model fixture) on %s',
-  (backend) => {
-    it('equals the reference NLL, relative error <= 1e-5', async () => {
-      await initBackend(backend);
+/** WebGPU runs on Dawn with SwiftShader in Node, gated on those system packages. */
+const PARITY_BACKENDS: {
+  backend: string;
+  provider: () => 'cpu' | 'native' | BackendProvider;
+}[] = [
+  { backend: 'cpu', provider: () => 'cpu' },
+  ...((await requireNativeBackend())
+    ? [{ backend: 'native', provider: () => 'native' as const }]
+    : []),
+  // Minutes on SwiftShader: a long check (the browser suite runs it in Chromium by default).
+  ...(requireSoftwareWebGpu({ swiftshaderPath }) &&
+  longTests('strided perplexity on webgpu in Node')
+    ? [{ backend: 'webgpu', provider: () => createWebgpuBackend({ swiftshaderPath }) }]
+    : []),
+];
+
+describe.each(PARITY_BACKENDS)(
+  'evaluatePerplexity against the PyTorch reference (model fixture) on $backend',
+  ({ backend, provider }) => {
+    afterAll(async () => {
+      await initBackend('cpu');
+    });
+
+    it('equals the reference NLL, relative error <= 1e-5', { timeout: 180_000 }, async () => {
+      await initBackend(provider());
       const config = configFromHF(
         JSON.parse(await readFile(new URL('config.json', FIXTURES), 'utf8')),
       );
@@ -50,7 +72,7 @@ describe.each(BACKENDS)(
       expect(report.numWindows).toBe(tensor('ppl.window_begins').length);
       const relativeError = Math.abs(report.meanNll - referenceMean) / referenceMean;
       console.info(
-        `perplexity parity (${backend}): mean NLL ${report.meanNll} vs ${referenceMean}, relative error ${relativeError.toExponential(2)}`,
+        `perplexity parity on ${backend}: mean NLL ${report.meanNll} vs ${referenceMean}, relative error ${relativeError.toExponential(2)}`,
       );
       expect(relativeError).toBeLessThanOrEqual(1e-5);
       expect(report.perplexity).toBeCloseTo(tensor('ppl.perplexity')[0] as number, 3);
@@ -61,7 +83,6 @@ describe.each(BACKENDS)(
         else expect(Math.abs(nll - expected)).toBeLessThan(1e-4);
       });
       model.dispose();
-      await initBackend('cpu');
     });
   },
 );

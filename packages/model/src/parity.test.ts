@@ -4,7 +4,9 @@
  * here as in PyTorch, on the cpu backend and on wasm with its stock kernels,
  * with @gpt2/backends' XNNPACK overrides, with the native OpenBLAS kernel
  * (where it is built; otherwise that run repeats the XNNPACK overrides), and
- * on the native backend (on 1 thread and on all).
+ * on the native backend (on 1 thread and on all), and on webgpu (Dawn on
+ * SwiftShader in Node; gated on those system packages). Reads use
+ * `await data()` only: synchronous reads crash under Node's WebGPU.
  *
  * Error measure for tensors: max|ours - torch| / max|torch| over the whole
  * tensor (a relative error scaled by the tensor's largest magnitude, so that
@@ -15,8 +17,9 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import { createCpuBackend } from '@gpt2/backends/cpu';
 import { createNativeBackend } from '@gpt2/backends/native';
-import { requireNativeBackend } from '@gpt2/backends/testing';
+import { longTests, requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWasmBackend } from '@gpt2/backends/wasm';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
@@ -24,6 +27,8 @@ import { GPT2Model } from './model.js';
 import { loadWeights } from './weights/load-weights.js';
 import { readSafetensors, type SafetensorsTensor } from './weights/safetensors.js';
 
+// Tests read the environment; the library takes options.
+const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
 const FIXTURES = new URL('./__fixtures__/', import.meta.url);
 const config = configFromHF(JSON.parse(readFileSync(new URL('config.json', FIXTURES), 'utf8')));
 const weights = readFileSync(new URL('reference-model.safetensors', FIXTURES));
@@ -80,6 +85,16 @@ const BACKENDS = [
           label: 'native, one thread',
           backend: 'native',
           provider: () => createNativeBackend({ threads: 1 }),
+        } as const,
+      ]
+    : []),
+  // Minutes on SwiftShader: a long check (the browser suite runs it in Chromium by default).
+  ...(requireSoftwareWebGpu({ swiftshaderPath }) && longTests('PyTorch parity on webgpu in Node')
+    ? [
+        {
+          label: 'webgpu (Dawn, SwiftShader)',
+          backend: 'webgpu',
+          provider: () => createWebgpuBackend({ swiftshaderPath }),
         } as const,
       ]
     : []),

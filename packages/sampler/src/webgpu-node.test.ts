@@ -1,5 +1,5 @@
 import { initBackend } from '@gpt2/backends';
-import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { longTests, requireSoftwareWebGpu } from '@gpt2/backends/testing';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { GPT2Model, PRESETS } from '@gpt2/model';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
@@ -9,7 +9,10 @@ import { compareCachedUncached } from './testing/real-model-checks.js';
 
 // Tests read the environment; the library takes options.
 const swiftshaderPath = process.env.GPT2_SWIFTSHADER_PATH;
-const ready = requireSoftwareWebGpu({ swiftshaderPath });
+// Minutes on SwiftShader (a pipeline per sequence length): a long check; the browser
+// suite compares cached and uncached generation in Chromium by default.
+const ready =
+  requireSoftwareWebGpu({ swiftshaderPath }) && longTests('cached = uncached on webgpu in Node');
 
 describe.runIf(ready)('generate on webgpu in Node (Dawn on SwiftShader)', () => {
   it('cached and uncached generation give identical tokens: greedy and seeded sampling', async () => {

@@ -30,6 +30,15 @@ function facts(info: BackendInfo): HTMLDListElement {
       ['Software adapter', a.isSoftware ? 'yes (slow; fine for testing)' : 'no'],
     );
   }
+  if (info.limits) {
+    const l = info.limits;
+    const mib = (bytes: number) => `${Math.floor(bytes / (1024 * 1024))} MiB`;
+    rows.push(
+      ['Storage buffers per shader', String(l.maxStorageBuffersPerShaderStage)],
+      ['Largest tensor binding', mib(l.maxStorageBufferBindingSize)],
+      ['Largest buffer', mib(l.maxBufferSize)],
+    );
+  }
   const list = el('dl', { class: 'facts', 'data-testid': 'backend-facts' });
   for (const [term, value] of rows) list.append(el('dt', {}, term), el('dd', {}, value));
   return list;

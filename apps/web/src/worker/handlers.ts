@@ -4,6 +4,7 @@
  */
 import { type BackendInfo, initBackend } from '@gpt2/backends';
 import { createWasmBackend } from '@gpt2/backends/wasm';
+import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import {
   BUNDLE_FILES,
   countParameters,
@@ -95,9 +96,13 @@ async function switchBackend(
       adapter = { files: await saveLoraAdapter(state.adapter.lora), source: state.adapter.source };
     }
   }
-  // The wasm provider hands the bundler-emitted .wasm URLs to tfjs.
+  // The wasm provider hands the bundler-emitted .wasm URLs to tfjs; the webgpu
+  // one requests the limits the page asked for.
   const info = await initBackend(body.backend, {
-    providers: [createWasmBackend({ wasmPaths: body.wasmPaths })],
+    providers: [
+      createWasmBackend({ wasmPaths: body.wasmPaths }),
+      createWebgpuBackend({ limits: body.webgpuLimits }),
+    ],
   });
   state.backend = info;
   for (const [slot, { bytes, loaded }] of snapshots) {
@@ -210,6 +215,7 @@ export function createHandlers(state: WorkerState): Handlers {
       const loaded = await loadModel(body.source, {
         readStored: (name) => store.read(name),
         onStatus: (message) => emit({ type: 'status', message }),
+        deviceLimits: state.backend.limits,
       });
       setModel(state, body.slot, loaded);
       return summarize(state, body.slot, loaded);

@@ -3,6 +3,7 @@
  * browser storage. @gpt2/model's bundle reader finds the weights, config and
  * tokenizer by the same rules as the CLI (its README, "Model bundles").
  */
+import type { WebGpuLimits } from '@gpt2/backends';
 import {
   BUNDLE_METADATA_KEYS,
   configToHF,
@@ -16,6 +17,7 @@ import {
   saveSafetensors,
 } from '@gpt2/model';
 import type { Tokenizer } from '@gpt2/tokenizer';
+import { explainDeviceFit } from './device-fit.js';
 import type { CheckpointFiles, ModelSource } from './protocol.js';
 
 /** A model ready for use, with its tokenizer and where it came from. */
@@ -34,6 +36,8 @@ export interface LoadModelOptions {
   readStored?: (name: string) => Promise<Map<string, Uint8Array>>;
   /** Progress messages. Default: none. */
   onStatus?: (message: string) => void;
+  /** The WebGPU device's limits, when on webgpu: a model that cannot fit is refused before loading. */
+  deviceLimits?: WebGpuLimits;
 }
 
 /** What to do about a missing part, in the page's words. */
@@ -65,6 +69,8 @@ export async function loadModel(
 ): Promise<LoadedModel> {
   const status = options.onStatus ?? (() => {});
   const bundle = await readBundle(source, options);
+  const unfit = options.deviceLimits && explainDeviceFit(bundle.config, options.deviceLimits);
+  if (unfit) throw new RangeError(unfit);
   status(`Loading weights from ${bundle.sources.weights}…`);
   const loaded = await modelFromBundle(bundle, {
     onProgress: ({ loadedBytes, totalBytes }) =>

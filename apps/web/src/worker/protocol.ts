@@ -7,6 +7,7 @@
  * `postMessage` by structured clone (Files and typed arrays included).
  */
 import type { BackendInfo, BackendRequest } from '@gpt2/backends';
+import type { WebGpuLimitsRequest } from '@gpt2/backends/webgpu';
 
 /** Where the page keeps a model: the Generate page's, or the one being trained. */
 export type ModelSlot = 'generate' | 'train';
@@ -122,6 +123,8 @@ export interface RequestMap {
       backend: BackendRequest;
       /** File name → URL of tfjs-backend-wasm's `.wasm` files (bundler-emitted). */
       wasmPaths: Record<string, string>;
+      /** WebGPU device limits to request (`?webgpuLimits=default` reproduces a small device). */
+      webgpuLimits?: WebGpuLimitsRequest;
     };
     event: never;
     result: BackendInfo;

@@ -18,9 +18,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   browserAvailability,
   launchBrowser,
+  openWatchedPage,
   type StaticServer,
   startStaticServer,
   type TestBrowser,
+  type WatchedPage,
+  waitForBackend,
 } from './harness.js';
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,28 +36,8 @@ let browser: TestBrowser;
 /** Figures for the report, printed at the end. */
 const measured: string[] = [];
 
-async function openPage(path: string): Promise<Page> {
-  const page = await browser.context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(message.text());
-  });
-  (page as Page & { errors?: string[] }).errors = errors;
-  await page.goto(new URL(path, server.url).href);
-  return page;
-}
-
-async function waitForBackend(page: Page, name: string): Promise<void> {
-  await page.waitForFunction(
-    (wanted) => {
-      const badge = document.querySelector<HTMLElement>('[data-testid="backend-badge"]');
-      return badge?.dataset.backend === wanted || badge?.dataset.backend === 'error';
-    },
-    name,
-    { timeout: 60_000 },
-  );
-  expect(await page.getAttribute('[data-testid="backend-badge"]', 'data-backend')).toBe(name);
+function openPage(path: string): Promise<WatchedPage> {
+  return openWatchedPage(browser.context, new URL(path, server.url).href);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -212,7 +195,7 @@ describe.skipIf(!availability.ok)('the web app in Chromium', () => {
           2000,
         );
       }
-      expect((page as Page & { errors?: string[] }).errors).toEqual([]);
+      expect(page.errors).toEqual([]);
       await page.close();
     });
   }

@@ -4,13 +4,13 @@
  * launched with the flags of docs/platform.md so WebGPU (SwiftShader), WebGL
  * and wasm all initialise without a GPU.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Where Debian's `chromium` package puts the browser (`.ci/run` installs it). */
 export const CHROMIUM_PATH = process.env.GPT2_CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -51,25 +51,36 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serve `root` read-only on 127.0.0.1 at a random free port. No directory listings, no writes. */
-export async function startStaticServer(root: string): Promise<StaticServer> {
-  const base = resolve(root);
+/**
+ * Serve `root` read-only on 127.0.0.1 at a random free port. No directory
+ * listings, no writes. `mounts` serve other folders under URL prefixes, e.g.
+ * `{ 'fixtures/': '/path/to/fixtures' }`.
+ */
+export async function startStaticServer(
+  root: string,
+  mounts: Record<string, string> = {},
+): Promise<StaticServer> {
   const server = createServer(async (request, response) => {
     try {
-      const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+      let path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+      const prefix = Object.keys(mounts).find((p) => path.startsWith(`/${p}`));
+      const base = resolve(prefix ? mounts[prefix]! : root);
+      if (prefix) path = path.slice(prefix.length + 1);
       let file = normalize(join(base, path));
       if (file !== base && !file.startsWith(base + sep)) {
         response.writeHead(403).end('forbidden');
         return;
       }
       if ((await stat(file).catch(() => undefined))?.isDirectory()) file = join(file, 'index.html');
-      const body = await readFile(file);
+      const { size } = await stat(file);
       response.writeHead(200, {
         'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-        'content-length': body.byteLength,
+        'content-length': size,
         'cache-control': 'no-store',
       });
-      response.end(request.method === 'HEAD' ? undefined : body);
+      if (request.method === 'HEAD') response.end();
+      // Streamed: the test checkpoints run to hundreds of megabytes.
+      else createReadStream(file).pipe(response);
     } catch {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
@@ -123,4 +134,44 @@ export function browserAvailability(): { ok: true } | { ok: false; reason: strin
   if (process.env.CI === 'true') throw new Error(reason);
   console.warn(`\n!!! SKIPPING the browser suite: ${reason}\n`);
   return { ok: false, reason };
+}
+
+/** A page whose uncaught errors, console errors and WebGPU warnings are collected in `errors`. */
+export type WatchedPage = Page & { errors: string[] };
+
+/**
+ * Open `url` in a new page, collecting what would otherwise go unnoticed:
+ * uncaught errors, `console.error`, and Chromium's console warnings for
+ * WebGPU errors that nothing captured (which @gpt2/backends never lets happen).
+ */
+export async function openWatchedPage(context: BrowserContext, url: string): Promise<WatchedPage> {
+  const page = (await context.newPage()) as WatchedPage;
+  page.errors = [];
+  page.on('pageerror', (error) => page.errors.push(error.message));
+  page.on('console', (message) => {
+    const text = message.text();
+    if (message.type() === 'error') page.errors.push(text);
+    else if (message.type() === 'warning' && /webgpu|validation|\[Invalid /i.test(text))
+      page.errors.push(text);
+  });
+  await page.goto(url);
+  return page;
+}
+
+/** Wait until the app's backend badge shows `name` (or an error), and check it is `name`. */
+export async function waitForBackend(page: Page, name: string): Promise<void> {
+  await page.waitForFunction(
+    (wanted) => {
+      const badge = document.querySelector<HTMLElement>('[data-testid="backend-badge"]');
+      return badge?.dataset.backend === wanted || badge?.dataset.backend === 'error';
+    },
+    name,
+    { timeout: 60_000 },
+  );
+  const actual = await page.getAttribute('[data-testid="backend-badge"]', 'data-backend');
+  if (actual !== name) {
+    throw new Error(
+      `Expected the ${name} backend, got ${actual}: ${await page.textContent('[data-testid="backend-badge"]')}`,
+    );
+  }
 }

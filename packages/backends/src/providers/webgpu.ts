@@ -6,10 +6,16 @@
 import { importNodeOnly, isNode } from '../environment.js';
 import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
 import type { BackendProvider, ImportModule } from '../provider.js';
+import { activateWebGpu } from '../webgpu/activate-webgpu.js';
 import { describeAdapter, type GpuAdapterLike, type GpuLike } from '../webgpu/adapter.js';
-import { importBackendPackage, switchTo } from './activate.js';
+import type { GpuAdapterWithDevice, WebGpuLimitsRequest } from '../webgpu/device.js';
 
-const PACKAGE = '@tensorflow/tfjs-backend-webgpu';
+export type { WebGpuLimitsRequest } from '../webgpu/device.js';
+export {
+  checkWebGpuErrors,
+  observeWebGpuDispatches,
+  type WebGpuDispatch,
+} from '../webgpu/device-errors.js';
 
 /** Options for {@link createWebgpuBackend}. */
 export interface WebgpuBackendOptions {
@@ -27,7 +33,29 @@ export interface WebgpuBackendOptions {
   swiftshaderPath?: string;
   /** Node: loads the optional `webgpu` package (Dawn). Default: `import()`; tests replace it. */
   importModule?: ImportModule;
+  /**
+   * Device limits to request: `'adapter'` asks for what the adapter offers
+   * for storage buffers per shader, binding and buffer sizes and workgroups
+   * (GPT-2 124M's 147 MiB `wte` needs more than WebGPU's default 128 MiB);
+   * `'default'` keeps WebGPU's defaults (8 storage buffers, 128 MiB per
+   * binding), to reproduce a small device. The limits granted are in
+   * `BackendInfo.limits`. Default: {@link DEFAULT_WEBGPU_BACKEND_OPTIONS}.limits (`'adapter'`).
+   */
+  limits?: WebGpuLimitsRequest;
+  /**
+   * Replace tfjs kernels that break a device limit with this package's
+   * (`AddN` in chunks within `maxStorageBuffersPerShaderStage`); false keeps
+   * tfjs's own, to reproduce what tfjs alone does. Default:
+   * {@link DEFAULT_WEBGPU_BACKEND_OPTIONS}.kernelOverrides (true).
+   */
+  kernelOverrides?: boolean;
 }
+
+/** Defaults of {@link WebgpuBackendOptions}. */
+export const DEFAULT_WEBGPU_BACKEND_OPTIONS = {
+  limits: 'adapter',
+  kernelOverrides: true,
+} as const satisfies WebgpuBackendOptions;
 
 const defaultImport: ImportModule = (specifier) =>
   import(/* @vite-ignore */ /* webpackIgnore: true */ specifier);
@@ -77,19 +105,19 @@ export function createWebgpuBackend(options: WebgpuBackendOptions = {}): Backend
           hint: "ask for 'webgpu' explicitly to use it anyway.",
         });
       }
-      await importBackendPackage(
-        'webgpu',
-        PACKAGE,
-        () => import('@tensorflow/tfjs-backend-webgpu'),
-      );
-      await switchTo(context, 'webgpu', 'webgpu', 'check the adapter above; try webgl or wasm.');
+      // Our device, our limits, watched for errors: webgpu/activate-webgpu.ts.
+      const { limits, patches } = await activateWebGpu(context, adapter as GpuAdapterWithDevice, {
+        limits: options.limits ?? DEFAULT_WEBGPU_BACKEND_OPTIONS.limits,
+        kernelOverrides: options.kernelOverrides ?? DEFAULT_WEBGPU_BACKEND_OPTIONS.kernelOverrides,
+      });
       return {
         tfBackend: 'webgpu',
         device: info.isSoftware ? 'software-gpu' : 'gpu',
         threads: 0,
         simd: false,
         adapter: info,
-        patches: [],
+        limits,
+        patches,
         kernels: [],
       };
     },

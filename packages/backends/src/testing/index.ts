@@ -12,6 +12,7 @@ export {
 export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
 export { registerReferenceKernels } from './reference-kernels.js';
 export {
+  longTests,
   requireNativeBackend,
   requireSoftwareWebGpu,
   systemRequirement,

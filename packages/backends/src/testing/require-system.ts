@@ -56,3 +56,15 @@ export async function requireNativeBackend(): Promise<boolean> {
     NATIVE_BUILD_HINT,
   );
 }
+
+/**
+ * Long checks (minutes on SwiftShader: 100 WebGPU training steps, GPT-2 124M
+ * in the browser) run only with `GPT2_LONG_TESTS=1`, which `pnpm test:long`
+ * sets; otherwise they are skipped with one line saying how to run them.
+ * Returns whether to run them (for `describe.runIf`/`it.runIf`).
+ */
+export function longTests(what: string): boolean {
+  if (process.env.GPT2_LONG_TESTS === '1') return true;
+  console.warn(`(skipping the long check "${what}": run it with \`pnpm test:long\`)`);
+  return false;
+}

@@ -23,6 +23,14 @@ function installNavigatorGpu(gpu: GpuLike): void {
 }
 
 /**
+ * The Dawn instance made by the first activation, kept for the process: the
+ * devices of tfjs's backend live in it, and a replaced instance is collected
+ * with its devices, which crashed the next dispatch after a second
+ * `initBackend('webgpu')`.
+ */
+let dawnInstance: GpuLike | undefined;
+
+/**
  * Load Dawn, find an adapter (retrying on SwiftShader when software adapters
  * are allowed and there is no hardware one) and install `navigator.gpu`.
  */
@@ -31,6 +39,10 @@ export async function setUpNodeWebGpu(options: {
   allowSoftwareAdapter: boolean;
   swiftshaderPath: string | undefined;
 }): Promise<GpuAdapterLike> {
+  if (dawnInstance) {
+    const adapter = await dawnInstance.requestAdapter();
+    if (adapter) return adapter;
+  }
   let webgpu: WebGpuNodeModule;
   try {
     webgpu = (await options.importModule('webgpu')) as WebGpuNodeModule;
@@ -61,6 +73,7 @@ export async function setUpNodeWebGpu(options: {
       hint: 'install a Vulkan driver for your GPU and `libvulkan1`; on a CPU-only machine, `apt-get install chromium libvulkan1` provides the SwiftShader adapter (slow, for testing).',
     });
   }
+  dawnInstance = gpu;
   installNavigatorGpu(gpu);
   return adapter;
 }

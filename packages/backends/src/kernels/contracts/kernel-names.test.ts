@@ -10,7 +10,17 @@ import { KERNEL_CONTRACTS } from './index.js';
 
 const ROOT = join(import.meta.dirname, '../../../../..');
 const SOURCE = /\.(?:ts|mts|cts|js|mjs|cjs|c|h|py)$/;
-const SKIP = new Set(['node_modules', 'dist', '.git', '.turbo', 'build', '__fixtures__', 'public']);
+/** Dependencies, build outputs (the browser suite builds its test pages into test-results/) and data. */
+const SKIP = new Set([
+  'node_modules',
+  'dist',
+  '.git',
+  '.turbo',
+  'build',
+  'test-results',
+  '__fixtures__',
+  'public',
+]);
 
 /** The text without comments (TSDoc names kernels in backticks, which are not literals). */
 function code(text: string): string {
