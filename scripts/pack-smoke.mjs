@@ -6,6 +6,9 @@
 // A second project installs only @gpt2/backends and @gpt2/model with tfjs-core
 // and tfjs-backend-wasm (the backends' other packages are optional peers), and
 // trains there through createWasmBackend.
+// Each of those is a named check; the last line counts them,
+// "pack smoke: P passed, F failed", whatever happened (a check that threw
+// and the ones it kept from running count as failed).
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -26,6 +29,18 @@ const tarballs = join(work, 'tarballs');
 const consumer = join(work, 'consumer');
 const run = (cmd, args, cwd) =>
   execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+
+const checks = [];
+/** Checks the run should do: one pack per package, then install, import, example, types, wasm-only. */
+let expected = 1;
+let current = 'list the packages';
+/** Run one named check; its failure stops the smoke test (later checks need it). */
+const check = (name, body) => {
+  current = name;
+  const value = body();
+  checks.push({ name, ok: true });
+  return value;
+};
 
 /**
  * A third party that installs only @gpt2/backends and @gpt2/model (with its
@@ -121,17 +136,20 @@ try {
       json: JSON.parse(readFileSync(join(root, 'packages', dir, 'package.json'), 'utf8')),
     }))
     .filter((p) => !p.json.private);
+  expected = packages.length + 5;
   const files = {};
   for (const p of packages) {
-    const out = run('pnpm', ['pack', '--pack-destination', tarballs], p.dir)
-      .trim()
-      .split('\n')
-      .pop();
-    files[p.json.name] = out.startsWith('/') ? out : join(tarballs, out);
-    run('npx', ['--no-install', 'publint', '--strict'], p.dir);
-    // ESM only, as every @gpt2 package: CommonJS `require` and node10 resolution are out of scope.
-    run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'esm-only'], p.dir);
-    console.log(`packed ${p.json.name}@${p.json.version} (publint and attw clean)`);
+    check(`pack + publint + attw ${p.json.name}`, () => {
+      const out = run('pnpm', ['pack', '--pack-destination', tarballs], p.dir)
+        .trim()
+        .split('\n')
+        .pop();
+      files[p.json.name] = out.startsWith('/') ? out : join(tarballs, out);
+      run('npx', ['--no-install', 'publint', '--strict'], p.dir);
+      // ESM only, as every @gpt2 package: CommonJS `require` and node10 resolution are out of scope.
+      run('npx', ['--no-install', 'attw', '--pack', '.', '--profile', 'esm-only'], p.dir);
+      console.log(`packed ${p.json.name}@${p.json.version} (publint and attw clean)`);
+    });
   }
   const fileSpecs = Object.fromEntries(
     Object.entries(files).map(([name, f]) => [name, `file:${f}`]),
@@ -159,10 +177,12 @@ try {
     ),
   );
   console.log('installing the tarballs into a fresh project (npm)…');
-  run(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
-    consumer,
+  check('install the tarballs', () =>
+    run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'],
+      consumer,
+    ),
   );
 
   const names = Object.keys(files);
@@ -177,7 +197,7 @@ try {
       .join('\n') +
       "\nconst { initBackend } = await import('@gpt2/backends');\nconst info = await initBackend('cpu');\nconsole.log('runtime imports ok; backend', info.name);\n",
   );
-  process.stdout.write(run('node', ['runtime.mjs'], consumer));
+  check('import every package', () => process.stdout.write(run('node', ['runtime.mjs'], consumer)));
   // Subpaths as a third party imports them: the dependency-free random module, the bundle reader.
   writeFileSync(
     join(consumer, 'subpaths.mjs'),
@@ -196,10 +216,14 @@ const bundle = await readModelBundle(new Map([
 console.log('subpaths ok: @gpt2/data/random, bundle reader (tokenizer ' + bundle.tokenizer.name + ')');
 `,
   );
-  process.stdout.write(run('node', ['subpaths.mjs'], consumer));
+  check('the random subpath and the bundle reader', () =>
+    process.stdout.write(run('node', ['subpaths.mjs'], consumer)),
+  );
   // The README's API example, against the published packages.
   copyFileSync(join(root, 'docs', 'examples', 'api-tour.mjs'), join(consumer, 'api-tour.mjs'));
-  process.stdout.write(run('node', ['api-tour.mjs'], consumer));
+  check("the README's API example", () =>
+    process.stdout.write(run('node', ['api-tour.mjs'], consumer)),
+  );
   // Types: a consumer file type-checks against the published declarations.
   writeFileSync(
     join(consumer, 'consumer.ts'),
@@ -222,14 +246,16 @@ console.log('subpaths ok: @gpt2/data/random, bundle reader (tokenizer ' + bundle
       files: ['consumer.ts'],
     }),
   );
-  run('npx', ['--no-install', 'tsc', '-p', '.'], consumer);
+  check('type-check a consumer', () => run('npx', ['--no-install', 'tsc', '-p', '.'], consumer));
   console.log(`type-check ok for ${names.length} packages`);
-  wasmOnlyConsumer(files);
-  console.log(`pack smoke: ${names.length} packages and the wasm-only project passed, 0 failed`);
+  check('a wasm-only project trains', () => wasmOnlyConsumer(files));
 } catch (error) {
   failed = true;
-  console.error(`pack smoke failed: ${error.message}\n${error.stdout ?? ''}`);
+  console.error(`pack smoke failed in "${current}": ${error.message}\n${error.stdout ?? ''}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+// A failed check stops the rest, which count as failed too: they did not pass.
+const passed = checks.length;
+console.log(`pack smoke: ${passed} passed, ${failed ? Math.max(1, expected - passed) : 0} failed`);
 process.exit(failed ? 1 : 0);

@@ -53,6 +53,7 @@ DEFAULT_TRAINING = {
     "epochs": 0,
     "stepsPerEpoch": 0,
     "maxTimeMs": 0,
+    "timeBudget": None,
     "gradientAccumulationSteps": 1,
     "schedule": {"type": "constant", "lr": 6e-4},
     "optimizer": {"beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "weightDecay": 0.1},
@@ -70,6 +71,7 @@ DEFAULT_TRAINING = {
 # Settings of our trainer this recipe does not have: said once at start when a config sets them.
 NOT_HONOURED = {
     "maxTimeMs": "no wall-time limit here: set maxSteps",
+    "timeBudget": "no time budget here: set maxSteps and a schedule (the plan of a budgeted run is in its checkpoint's trainer_state.json)",
     "keepBest": "only step checkpoints are written (gpt2 eval picks the latest)",
 }
 DEFAULT_BATCH_SIZE = 8  # the CLI's DEFAULT_BATCH_SIZE

@@ -2,6 +2,7 @@ import {
   type BackendInfo,
   type BackendProvider,
   type BackendRequest,
+  BackendUnavailableError,
   describeBackend,
   type InitBackendOptions,
   initBackend,
@@ -39,10 +40,26 @@ function positiveInteger(context: CliContext, name: string): number | undefined 
   return value;
 }
 
+/** The native backend as `GPT2_NATIVE_BLAS=0` leaves it: unavailable, so `auto` moves on to wasm. */
+const NATIVE_OFF: BackendProvider = {
+  name: 'native',
+  runsIn: 'node',
+  async activate() {
+    throw new BackendUnavailableError({
+      backend: 'native',
+      reason: 'unsupported',
+      message: 'GPT2_NATIVE_BLAS=0 turns the native addon off, and the native backend runs on it.',
+      hint: 'unset GPT2_NATIVE_BLAS to use it.',
+    });
+  },
+};
+
 /**
  * `initBackend`'s options from the CLI's environment (the library reads
  * none): `GPT2_KERNEL_OVERRIDES=0` switches the wasm kernel overrides off,
- * `GPT2_NATIVE_BLAS=0` the native OpenBLAS addon, `GPT2_BLAS_THREADS` sets its
+ * `GPT2_NATIVE_BLAS=0` the native OpenBLAS addon (wasm's OpenBLAS kernels and
+ * the native backend, which runs on the same addon: so a machine with the
+ * addon behaves like one without OpenBLAS), `GPT2_BLAS_THREADS` sets its
  * threads, `GPT2_SWIFTSHADER_PATH` points WebGPU at SwiftShader's Vulkan
  * driver. `--verbose` lets tfjs print its own messages.
  */
@@ -57,6 +74,7 @@ export function backendOptions(context: CliContext): InitBackendOptions {
     }),
     createWebgpuBackend(swiftshaderPath ? { swiftshaderPath } : {}),
   ];
+  if (context.env.GPT2_NATIVE_BLAS === '0') providers.push(NATIVE_OFF);
   return { providers, tfjsLogs: context.verbose };
 }
 

@@ -1,4 +1,5 @@
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { TrainerEvent } from '@gpt2/trainer';
 import type { LossPoint } from './plot/loss-curve.js';
 
@@ -8,31 +9,32 @@ export function metricsLine(event: TrainerEvent, now = new Date()): string {
 }
 
 /**
- * Appends trainer events to a JSONL file, one line per event, in order. Writes
- * are chained so lines never interleave; {@link MetricsLog.flush} waits for them.
+ * Appends trainer events to a JSONL file, one line per event, in order, as
+ * they happen. The write is synchronous (a line per step is microseconds): a
+ * training loop on wasm rarely yields to the event loop, and queued async
+ * appends fell minutes behind the run. A write error is kept and rethrown
+ * by {@link MetricsLog.flush}; training goes on meanwhile.
  */
 export class MetricsLog {
   readonly path: string;
-  #pending: Promise<void> = Promise.resolve();
   #error: unknown;
 
   constructor(path: string) {
     this.path = path;
   }
 
-  /** Queue one event. */
+  /** Append one event. */
   write(event: TrainerEvent): void {
-    const line = metricsLine(event);
-    this.#pending = this.#pending.then(() =>
-      appendFile(this.path, line).catch((error: unknown) => {
-        this.#error ??= error;
-      }),
-    );
+    if (this.#error) return;
+    try {
+      appendFileSync(this.path, metricsLine(event));
+    } catch (error) {
+      this.#error = error;
+    }
   }
 
-  /** Wait for queued lines; rethrows the first write error. */
+  /** Rethrows the first write error, if any. */
   async flush(): Promise<void> {
-    await this.#pending;
     if (this.#error) throw this.#error;
   }
 }

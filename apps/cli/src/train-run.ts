@@ -15,6 +15,8 @@ import { gpt2Tokenizer, type Tokenizer, tokenizerFromJSON } from '@gpt2/tokenize
 import {
   createLoraWeightsCodec,
   createTrainer,
+  describeTimeBudgetPlan,
+  type TimeBudgetPlan,
   type TrainerEvent,
   type TrainResult,
 } from '@gpt2/trainer';
@@ -53,6 +55,12 @@ export interface RunTrainingOptions {
   baseline?: { loss: number; label: string };
   /** FLOP/s to compute MFU against. Default: measured with a matMul. */
   peakFlops?: number | undefined;
+  /**
+   * `performance.now()` by which training should end: the train file's
+   * `training.timeBudget.ms` becomes the time left once the backend, data and
+   * model are ready. Default: none (the budget as written).
+   */
+  trainUntil?: number;
 }
 
 /** What a finished (or stopped) run produced. */
@@ -72,6 +80,10 @@ export interface TrainingRun {
   /** First and last validation losses seen in this session. */
   firstValLoss: number | undefined;
   lastValLoss: number | undefined;
+  /** Training and validation losses by step (earlier sessions of a resumed run included). */
+  history: { train: LossPoint[]; val: LossPoint[] };
+  /** The time-budget plan, when the run had `training.timeBudget` and made it in this session. */
+  plan: TimeBudgetPlan | undefined;
   /** Validation datasets, for callers that evaluate further; closed by the caller. */
   valDataset: ShardDataset;
   trainDataset: ShardDataset;
@@ -90,7 +102,8 @@ export function formatStepLine(
     `lr ${event.lr.toExponential(1)}`,
     `${formatCount(event.tokensPerSecond)} tok/s`,
   ];
-  if (event.mfu !== undefined) parts.push(`MFU ${(event.mfu * 100).toFixed(1)}%`);
+  // Above 100% the peak was measured too low (a busy machine): no figure beats a wrong one.
+  if (event.mfu !== undefined && event.mfu <= 1) parts.push(`MFU ${(event.mfu * 100).toFixed(1)}%`);
   parts.push(`ETA ${event.etaMs === undefined ? '--' : formatDuration(event.etaMs / 1000)}`);
   return parts.join('  ');
 }
@@ -216,10 +229,19 @@ export async function runTraining(
     });
     const valSampler = createBatchSampler(val, { batchSize, blockSize, seed: seed + 1 });
 
-    await writeFile(join(outDir, RUN_FILES.config), `${JSON.stringify(file, null, 2)}\n`);
+    const peakFlops = options.peakFlops ?? (await measurePeakFlops());
+    // A deadline becomes the time budget now, after the set-up above took its share.
+    let training = file.training ?? {};
+    if (options.trainUntil !== undefined && training.timeBudget) {
+      const ms = Math.max(1, Math.round(options.trainUntil - performance.now()));
+      training = { ...training, timeBudget: { ...training.timeBudget, ms } };
+    }
+    await writeFile(
+      join(outDir, RUN_FILES.config),
+      `${JSON.stringify({ ...file, training }, null, 2)}\n`,
+    );
     await saveTokenizer(join(outDir, RUN_FILES.tokenizer), tokenizer);
 
-    const peakFlops = options.peakFlops ?? (await measurePeakFlops());
     context.stderr.write(
       `model: ${formatCount(countParameters(config))} parameters (${config.nLayer} layers, ${config.nHead} heads, width ${config.nEmbd}, context ${config.nPositions}, vocab ${config.vocabSize}); batch ${batchSize}×${blockSize}; data ${formatCount(train.length)} train / ${formatCount(val.length)} val tokens\n`,
     );
@@ -249,6 +271,7 @@ export async function runTraining(
       );
     };
     let checkpoint: string | undefined;
+    let plan: TimeBudgetPlan | undefined;
     const onEvent = (event: TrainerEvent) => {
       metrics.write(event);
       switch (event.type) {
@@ -270,6 +293,10 @@ export async function runTraining(
             `step ${event.step} skipped: non-finite loss or gradient (${event.consecutive} in a row)`,
           );
           break;
+        case 'plan':
+          plan = event.plan;
+          progress.log(`plan: ${describeTimeBudgetPlan(event.plan)}`);
+          break;
         case 'checkpoint':
           checkpoint = event.location;
           break;
@@ -285,7 +312,7 @@ export async function runTraining(
       ...(lora ? { weightsCodec: createLoraWeightsCodec({ baseModelNameOrPath: initFrom }) } : {}),
       train: trainSampler,
       val: valSampler,
-      config: file.training ?? {},
+      config: training,
       store,
       onEvent,
       signal: context.signal,
@@ -321,6 +348,8 @@ export async function runTraining(
         lossCurvePath,
         firstValLoss: firstVal,
         lastValLoss: lastVal,
+        history,
+        plan,
         valDataset: val,
         trainDataset: train,
         seconds,

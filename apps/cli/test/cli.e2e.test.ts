@@ -91,6 +91,46 @@ describe.sequential('gpt2 end to end: tokenizer → prepare → train → sample
     );
   });
 
+  it('--max-time times the first steps, plans how many fit and ends the schedule there', async () => {
+    const result = await cli([
+      'train',
+      '--config',
+      'tiny.json',
+      '--out',
+      'timed',
+      '--maxSteps',
+      '0',
+      '--evalInterval',
+      '0',
+      '--schedule.type',
+      'cosine',
+      '--schedule.maxLr',
+      '0.002',
+      '--schedule.decaySteps',
+      '100',
+      '--max-time',
+      '3s',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/plan: ~[\d.]+k? tok\/s measured → \d+ steps fit in 3s/);
+    const events = (await readFile(join(dir, 'timed', 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const [plan] = events.filter((e) => e.type === 'plan');
+    const steps = events.filter((e) => e.type === 'step');
+    expect(plan.plan.schedule).toMatchObject({ type: 'wsd', maxLr: 0.002, minLr: 0.0002 });
+    expect(steps).toHaveLength(plan.plan.totalSteps);
+    expect(steps.at(-1).lr).toBeLessThan(0.0003);
+    expect(events.at(-1)).toMatchObject({ type: 'stop', reason: 'max-steps' });
+    const config = JSON.parse(await readFile(join(dir, 'timed', 'train-config.json'), 'utf8'));
+    expect(config.training.schedule).toBeUndefined();
+    expect(config.training.timeBudget).toEqual({ ms: 3000, maxLr: 0.002, warmupSteps: 0 });
+    const bad = await cli(['train', '--config', 'tiny.json', '--max-time', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-time: 'soon' is not a duration/);
+  });
+
   it('samples deterministically with a seed, from --prompt and from stdin', async () => {
     const first = await cli(['sample', 'run', '--prompt', 'The jury', '-n', '8', '--seed', '7']);
     expect(first.code, first.stderr).toBe(0);

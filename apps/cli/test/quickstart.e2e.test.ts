@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-describe('gpt2 quickstart (smoke: the main job with its step count cut down)', () => {
+describe('gpt2 quickstart (smoke: the main job with its time cut down)', () => {
   it('trains a tokenizer, prepares shards, trains, evaluates, samples and reports where things are', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gpt2-quickstart-'));
     const args = [
       'quickstart',
-      '--steps',
-      '3',
+      '--time',
+      '40s',
       '--tokenizer-vocab',
       '300',
       '--eval-tokens',
@@ -31,16 +31,26 @@ describe('gpt2 quickstart (smoke: the main job with its step count cut down)', (
     }
     expect(result.stderr).toMatch(/^backend: \S+ .* — /m);
     expect(result.stdout).toMatch(/bits per byte\s+\d\.\d{3}\s+\d\.\d{3}/);
-    expect(result.stdout).toMatch(/> The jury said/);
+    expect(result.stdout).toMatch(/> The jury said\n {2}model: .+\n {2}unigram: .+/);
+    // The plan line: measured speed → steps that fit the time left.
+    expect(result.stderr).toMatch(/plan: ~[\d.]+k? tok\/s measured → \d+ steps fit in \d+s/);
     const report = JSON.parse(await readFile(join(dir, 'qs', 'report.json'), 'utf8'));
-    expect(report.steps).toBe(3);
+    expect(report).toMatchObject({ format: 'gpt2-quickstart-report', version: 2 });
     expect(report.tokenizer).toEqual({ name: 'bpe-300', vocabSize: 300 });
-    // Three steps already move the loss well below a uniform guess over 300 tokens.
-    expect(report.valLossEnd).toBeLessThan(report.valLossStart);
-    expect(report.valLossStart).toBeCloseTo(Math.log(300), 0);
-    expect(report.unigram.bitsPerByte).toBeGreaterThan(0);
-    expect(report.bitsPerByte).toBeGreaterThan(0);
-    for (const path of [report.checkpoint, report.metrics, report.lossCurve]) {
+    // The run ended where its plan said, the schedule decayed to the end.
+    expect(report.stopReason).toBe('max-steps');
+    expect(report.steps).toBe(report.plan.totalSteps);
+    expect(report.curve.train).toHaveLength(report.steps);
+    // One measurement: the perplexity is e^loss, for the model and the baseline alike.
+    for (const side of [report.evaluation.model, report.evaluation.unigram]) {
+      expect(side.perplexity).toBeCloseTo(Math.exp(side.meanNll), 6);
+      expect(side.bitsPerByte).toBeGreaterThan(0);
+    }
+    // However few steps a loaded machine fits in, they move the model below a uniform guess.
+    expect(report.evaluation.model.meanNll).toBeLessThan(Math.log(300));
+    expect(report.curve.val.at(-1).loss).toBeLessThan(report.curve.val[0].loss);
+    expect(report.samples.pairs).toHaveLength(3);
+    for (const path of [report.files.checkpoint, report.files.metrics, report.files.lossCurve]) {
       expect((await stat(path)).isFile() || (await stat(path)).isDirectory()).toBe(true);
     }
     expect(result.stdout).toContain(`loss curve: ${join(dir, 'qs', 'loss-curve.svg')}`);
@@ -49,5 +59,8 @@ describe('gpt2 quickstart (smoke: the main job with its step count cut down)', (
     const again = await runCli(args, { cwd: dir });
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/already holds a quickstart run: add --force/);
+    const both = await runCli(['quickstart', '--time', '1m', '--steps', '5'], { cwd: dir });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--steps and --time exclude each other/);
   });
 });

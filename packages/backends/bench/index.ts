@@ -4,11 +4,14 @@
  * process, on the matMul and Sum shapes of a training step of the issue-10
  * model (4 layers, d=128, context 128, batch 16, 4 heads); then the same
  * matMuls and the hot element-wise kernels on the native backend at 1 thread
- * and at every core, beside wasm with its overrides.
+ * and at every core, beside wasm with its overrides. Peer: PyTorch's matMul on
+ * the same shapes at 1 thread, as the wasm variants (tools/reference/bench_matmul.py);
+ * the Sum and element-wise tables have no peer.
  *
  *   pnpm --filter @gpt2/backends bench
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { runReference } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/index.js';
 import { createNativeBackend } from '../src/providers/native.js';
@@ -90,20 +93,37 @@ console.log(
     .map((x) => x.toFixed(2))
     .join(' ')}`,
 );
+// The peer, on the same shapes, single-threaded like every variant here.
+const torch = runReference('bench_matmul.py', {
+  threads: 1,
+  repeats: 5,
+  shapes: SHAPES.map((s) => ({
+    a: s.a,
+    b: s.b,
+    transpose_a: s.transposeA,
+    transpose_b: s.transposeB,
+  })),
+});
+const torchGflops = typeof torch === 'string' ? undefined : (torch.gflops as number[]);
+console.log(
+  typeof torch === 'string'
+    ? `\nPeer: PyTorch ${torch}; its columns read n/a.`
+    : `\nPeer: PyTorch ${torch.torch} matMul, 1 thread (as ours), best of 5.`,
+);
 console.log(`\nmatMul GFLOP/s (best of 5, variants interleaved):`);
 console.log(
-  `| shape | ${variants.map((v) => v.label).join(' | ')} | ${variants
+  `| shape | ${variants.map((v) => v.label).join(' | ')} | PyTorch | ${variants
     .slice(1)
     .map((v) => `${v.label} / stock`)
-    .join(' | ')} |`,
+    .join(' | ')} | best ours / PyTorch |`,
 );
 console.log(
-  `|---|${variants.map(() => '---:').join('|')}|${variants
+  `|---|${variants.map(() => '---:').join('|')}|---:|${variants
     .slice(1)
     .map(() => '---:')
-    .join('|')}|`,
+    .join('|')}|---:|`,
 );
-for (const shape of SHAPES) {
+for (const [shapeIndex, shape] of SHAPES.entries()) {
   const a = tf.randomNormal(shape.a, 0, 1, 'float32', 1);
   const b = tf.randomNormal(shape.b, 0, 1, 'float32', 2);
   const M = shape.a.at(shape.transposeA ? -1 : -2)!;
@@ -121,16 +141,19 @@ for (const shape of SHAPES) {
     }
   }
   const gflops = ms.map((t) => flop / (t / 1000) / 1e9);
+  const peer = torchGflops?.[shapeIndex];
   console.log(
-    `| ${shape.name} [${shape.a}]·[${shape.b}] | ${gflops.map((g) => fmt(g)).join(' | ')} | ${gflops
+    `| ${shape.name} [${shape.a}]·[${shape.b}] | ${gflops.map((g) => fmt(g)).join(' | ')} | ${peer === undefined ? 'n/a' : fmt(peer)} | ${gflops
       .slice(1)
       .map((g) => `${fmt(g / gflops[0]!)}×`)
-      .join(' | ')} |`,
+      .join(' | ')} | ${peer === undefined ? 'n/a' : `${fmt(Math.max(...gflops) / peer, 2)}×`} |`,
   );
   tf.dispose([a, b]);
 }
 
-console.log(`\nSum over the leading axis, ms (best of 5):`);
+console.log(
+  `\nSum over the leading axis, ms (best of 5; no peer: PyTorch's sum is not a separate kernel choice):`,
+);
 console.log(`| shape | ${variants.map((v) => v.label).join(' | ')} |`);
 console.log(`|---|${variants.map(() => '---:').join('|')}|`);
 for (const shape of [
@@ -182,10 +205,27 @@ if (hasNative) {
     }
     return ms;
   };
-  console.log(`\nmatMul GFLOP/s on the native backend (best of 5), beside wasm + OpenBLAS:`);
-  console.log(`| shape | ${backends.map((b) => b.label).join(' | ')} |`);
-  console.log(`|---|${backends.map(() => '---:').join('|')}|`);
-  for (const shape of SHAPES) {
+  // The peer at every core, as the native backend's multi-threaded column.
+  const cores = availableParallelism();
+  const torchAll = runReference('bench_matmul.py', {
+    threads: cores,
+    repeats: 5,
+    shapes: SHAPES.map((s) => ({
+      a: s.a,
+      b: s.b,
+      transpose_a: s.transposeA,
+      transpose_b: s.transposeB,
+    })),
+  });
+  const torchAllGflops = typeof torchAll === 'string' ? undefined : (torchAll.gflops as number[]);
+  console.log(
+    `\nmatMul GFLOP/s on the native backend (best of 5), beside wasm + OpenBLAS and PyTorch at 1 and ${cores} threads${typeof torchAll === 'string' ? ` (PyTorch at ${cores}: ${torchAll})` : ''}:`,
+  );
+  console.log(
+    `| shape | ${backends.map((b) => b.label).join(' | ')} | PyTorch 1T | PyTorch ${cores}T |`,
+  );
+  console.log(`|---|${backends.map(() => '---:').join('|')}|---:|---:|`);
+  for (const [shapeIndex, shape] of SHAPES.entries()) {
     const M = shape.a.at(shape.transposeA ? -1 : -2)!;
     const K = shape.a.at(shape.transposeA ? -2 : -1)!;
     const cols = shape.b.at(shape.transposeB ? -2 : -1)!;
@@ -197,7 +237,13 @@ if (hasNative) {
       ],
       ([a, b]) => tf.matMul(a!, b!, shape.transposeA, shape.transposeB),
     );
-    console.log(`| ${shape.name} | ${ms.map((t) => fmt(flop / (t / 1000) / 1e9)).join(' | ')} |`);
+    const peer = (values: number[] | undefined) => {
+      const value = values?.[shapeIndex];
+      return value === undefined ? 'n/a' : fmt(value);
+    };
+    console.log(
+      `| ${shape.name} | ${ms.map((t) => fmt(flop / (t / 1000) / 1e9)).join(' | ')} | ${peer(torchGflops)} | ${peer(torchAllGflops)} |`,
+    );
   }
   console.log(`\nElement-wise and row kernels, ms (best of 5):`);
   console.log(`| kernel | ${backends.map((b) => b.label).join(' | ')} |`);

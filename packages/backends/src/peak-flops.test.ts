@@ -13,7 +13,16 @@ describe('measurePeakFlops', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('sweeps sizes up to maxSize by default and keeps the best', async () => {
+    await initBackend('wasm');
+    const before = tf.memory().numTensors;
+    const swept = await measurePeakFlops({ maxSize: 256, repetitions: 1 });
+    expect(swept).toBeGreaterThan(1e7);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('rejects bad sizes', async () => {
     await expect(measurePeakFlops({ size: 0 })).rejects.toThrow(RangeError);
+    await expect(measurePeakFlops({ maxSize: 1.5 })).rejects.toThrow(/maxSize/);
   });
 });

@@ -5,6 +5,11 @@
  * 2. batches per second from the sampler over the shards (random and epoch mode), against the
  *    same sampler over an in-memory copy;
  * 3. resident size while streaming a corpus 10× larger than a small heap, in a child process.
+ *
+ * Peers: none. No package on the registry prepares llm.c shards or samples
+ * batches from them, so these figures compare our own paths (workers against
+ * the main thread, shards against memory, against the tokenizer's own
+ * ceiling); the tokenizer bench compares against gpt-tokenizer and tiktoken.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -46,7 +51,10 @@ const table = (rows: (string | number)[][]) => {
 
 try {
   console.log(
-    `@gpt2/data bench — Node ${process.version}, ${availableParallelism()} CPU cores, load average ${loadavg()[0]!.toFixed(1)} at start; prepare from ${fromDist ? 'built dist (workers load the tokenizer dist)' : 'sources through tsx'}\n`,
+    `@gpt2/data bench — Node ${process.version}, ${availableParallelism()} CPU cores, load average ${loadavg()[0]!.toFixed(1)} at start; prepare from ${fromDist ? 'built dist (workers load the tokenizer dist)' : 'sources through tsx'}`,
+  );
+  console.log(
+    'Peers: none (no registry package prepares llm.c shards or samples batches from them): the figures compare our own paths.\n',
   );
   const tokenizer = await gpt2Tokenizer();
   const docs = await loadBrownCorpus();

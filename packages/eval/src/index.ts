@@ -56,4 +56,11 @@ export {
   type UnigramBaselineOptions,
   unigramBaseline,
 } from './unigram-baseline.js';
+export {
+  createUnigramModel,
+  DEFAULT_UNIGRAM_POSITIONS,
+  smoothedTokenCounts,
+  UnigramModel,
+  type UnigramModelOptions,
+} from './unigram-model.js';
 export { utf8ByteLength } from './utf8.js';

@@ -190,8 +190,13 @@ export async function evaluatePerplexity(
     throw new RangeError(`evaluatePerplexity: need at least 2 tokens, got ${numTokens}.`);
   // The last window: the first one that reaches the end (shorter than contextLength).
   if (previousEnd !== numTokens) {
-    pending.push(plan(numTokens));
-    await flush();
+    const last = plan(numTokens);
+    // A one-token window (N = k·stride + 1 with stride = contextLength) scores nothing in
+    // HF's protocol: its token has no predecessor inside the window. Nothing to run.
+    if (last.scoreFrom < last.end) {
+      pending.push(last);
+      await flush();
+    }
   }
   const meanNll = nllSum / numScored;
   const report: PerplexityReport = {
@@ -217,8 +222,10 @@ export async function evaluatePerplexity(
   return report;
 }
 
-/** Number of windows the plan has for `numTokens` tokens. */
+/** Number of windows the plan runs for `numTokens` tokens (those that score something). */
 function countWindows(numTokens: number, contextLength: number, stride: number): number {
   if (numTokens <= contextLength) return 1;
-  return Math.ceil((numTokens - contextLength) / stride) + 1;
+  const windows = Math.ceil((numTokens - contextLength) / stride) + 1;
+  // The last window starts at (windows - 1)·stride; with one token it scores nothing.
+  return numTokens - (windows - 1) * stride === 1 ? windows - 1 : windows;
 }

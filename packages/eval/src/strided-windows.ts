@@ -37,6 +37,8 @@ export function checkWindowOptions({ contextLength, stride }: StridedWindowOptio
  * token needs a predecessor inside its window, so a window's first token is
  * never scored (token 0 of the sequence, and every window start when
  * stride = contextLength). Stops after the first window that reaches N.
+ * Windows that score no token (a last window of one token) are left out, so
+ * every window in the plan scores at least one token.
  */
 export function planStridedWindows(
   numTokens: number,
@@ -47,7 +49,9 @@ export function planStridedWindows(
   let previousEnd = 0;
   for (let begin = 0; begin < numTokens; begin += options.stride) {
     const end = Math.min(begin + options.contextLength, numTokens);
-    windows.push({ begin, end, scoreFrom: Math.max(previousEnd, begin + 1) });
+    const scoreFrom = Math.max(previousEnd, begin + 1);
+    // HF's loop runs a last window of one token too, but it scores nothing: leave it out.
+    if (scoreFrom < end) windows.push({ begin, end, scoreFrom });
     previousEnd = end;
     if (end === numTokens) break;
   }

@@ -3,11 +3,14 @@ import type { ScoringModel } from './types.js';
 
 /** Next-token log-probabilities of a batch, as {@link tokenLogprobs} returns them. */
 export interface TokenLogprobs {
-  /** [B, T-1] row-major: log p(ids[b][t+1] | ids[b][0..t]). */
+  /**
+   * [B, T-1] row-major, T the longest row: log p(ids[b][t+1] | ids[b][0..t]).
+   * Entries past a shorter row's end score padding; ignore them.
+   */
   logprobs: Float32Array;
   /** [B, T-1] row-major: 1 where ids[b][t+1] is the model's argmax at t. */
   isArgmax: Uint8Array;
-  /** T - 1. */
+  /** T - 1; 0 (and empty arrays) when no row has two tokens. */
   width: number;
 }
 
@@ -23,14 +26,24 @@ export async function tokenLogprobs(
   padToken = 0,
 ): Promise<TokenLogprobs> {
   const batch = rows.length;
-  const time = Math.max(...rows.map((row) => row.length));
-  if (batch === 0 || time < 2)
-    throw new RangeError('tokenLogprobs: need at least one row of 2+ tokens.');
+  const time = Math.max(0, ...rows.map((row) => row.length));
+  // Rows of 0 or 1 tokens have no next token to score: an empty result, no forward pass.
+  if (time < 2) return { logprobs: new Float32Array(0), isArgmax: new Uint8Array(0), width: 0 };
   if (time > model.config.nPositions + 1) {
     throw new RangeError(
       `tokenLogprobs: rows of ${time} tokens exceed nPositions + 1 (${model.config.nPositions + 1}).`,
     );
   }
+  const { vocabSize } = model.config;
+  rows.forEach((row, b) => {
+    row.forEach((token, t) => {
+      if (!Number.isInteger(token) || token < 0 || token >= vocabSize) {
+        throw new RangeError(
+          `tokenLogprobs: row ${b}, token ${t} is ${token}, outside [0, ${vocabSize - 1}].`,
+        );
+      }
+    });
+  });
   const width = time - 1;
   const inputs = new Int32Array(batch * width);
   const indices = new Int32Array(batch * width * 3);

@@ -1,4 +1,5 @@
 import type { TokenDataset } from '@gpt2/data';
+import { smoothedTokenCounts } from './unigram-model.js';
 
 /**
  * The unigram baseline: the cross-entropy of held-out tokens under the
@@ -42,28 +43,42 @@ async function forEachToken(
   return end;
 }
 
-/** Compute the {@link UnigramBaseline} of `val` under `train`'s token counts. */
+/**
+ * Compute the {@link UnigramBaseline} of `val` under `train`'s token counts.
+ * To score it on exactly the tokens a model is scored on, or to sample from
+ * it, use {@link createUnigramModel} with `evaluatePerplexity` or a sampler.
+ * @throws RangeError for an empty validation split or a token outside the vocabulary.
+ */
 export async function unigramBaseline(options: UnigramBaselineOptions): Promise<UnigramBaseline> {
-  const counts = new Float64Array(options.vocabSize).fill(1);
-  const total =
-    (await forEachToken(options.train, Number.POSITIVE_INFINITY, (id) => {
-      counts[id]! += 1;
-    })) + options.vocabSize;
+  const { vocabSize } = options;
+  const counts = await smoothedTokenCounts(options.train, vocabSize);
+  let total = 0;
+  for (const count of counts) total += count;
   let nll = 0;
   let bytes = 0;
+  let position = 0;
   const numTokens = await forEachToken(
     options.val,
     options.maxTokens ?? Number.POSITIVE_INFINITY,
     (id) => {
+      if (!(id >= 0 && id < vocabSize)) {
+        throw new RangeError(
+          `unigramBaseline: validation token ${position} is ${id}, outside [0, ${vocabSize - 1}].`,
+        );
+      }
+      position++;
       nll -= Math.log(counts[id]! / total);
       bytes += options.tokenBytes(id);
     },
   );
-  const meanNll = nll / Math.max(numTokens, 1);
+  if (numTokens === 0) {
+    throw new RangeError('unigramBaseline: the validation split has no tokens to score.');
+  }
   return {
-    meanNll,
-    perplexity: Math.exp(meanNll),
-    bitsPerByte: nll / Math.LN2 / Math.max(bytes, 1),
+    meanNll: nll / numTokens,
+    perplexity: Math.exp(nll / numTokens),
+    // Tokens of zero bytes (none in a byte-level BPE) would leave nothing to divide by.
+    bitsPerByte: bytes > 0 ? nll / Math.LN2 / bytes : Number.NaN,
     numTokens,
   };
 }

@@ -217,9 +217,14 @@ export function printComparison(
   console.log('| implementation | threads | ms/step | tokens/s | MFU | vs PyTorch (best) |');
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const run of [...ours, ...(typeof pytorch === 'string' ? [] : pytorch)]) {
-    const mfu = peakFlops
-      ? `${((flopsPerToken * run.tokensPerSecond * 100) / peakFlops).toFixed(1)}%`
-      : '—';
+    const utilisation = peakFlops ? (flopsPerToken * run.tokensPerSecond) / peakFlops : undefined;
+    // Above 100% the peak was measured low (a busy machine): no figure beats a wrong one.
+    const mfu =
+      utilisation === undefined
+        ? '—'
+        : utilisation <= 1
+          ? `${(utilisation * 100).toFixed(1)}%`
+          : 'n/a (above the measured peak: re-run quietly)';
     const ratio = reference
       ? `${(run.tokensPerSecond / reference.tokensPerSecond).toFixed(3)}×`
       : '—';

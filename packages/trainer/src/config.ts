@@ -1,6 +1,7 @@
 import type { AdamWHyperparameters } from './optimizer/adamw.js';
 import { DEFAULT_ADAMW } from './optimizer/adamw.js';
 import { type LearningRateSchedule, validateSchedule } from './schedule/learning-rate.js';
+import { resolveTimeBudget, type TimeBudgetConfig } from './schedule/time-budget.js';
 
 /** Which parameters stay fixed during fine-tuning. */
 export interface FreezeConfig {
@@ -21,8 +22,14 @@ export interface TrainingConfig {
   epochs: number;
   /** Optimizer steps in one epoch. 0: ask the batch source. */
   stepsPerEpoch: number;
-  /** Stop after this much wall time in this session, in ms. 0: no limit. */
+  /** Stop after this much wall time in this session, in ms, wherever the schedule is. 0: no limit. */
   maxTimeMs: number;
+  /**
+   * Fit the schedule to a wall-time budget instead of a step count: the trainer
+   * times the first steps, then plans how many fit and where the decay goes
+   * (see {@link TimeBudgetConfig}). Replaces `schedule`; `maxSteps` caps the plan. null: off.
+   */
+  timeBudget: TimeBudgetConfig | null;
   /** Micro-batches whose gradients are summed into one optimizer step. */
   gradientAccumulationSteps: number;
   /** The learning-rate schedule. */
@@ -62,6 +69,7 @@ export const DEFAULT_TRAINING_CONFIG: TrainingConfig = {
   epochs: 0,
   stepsPerEpoch: 0,
   maxTimeMs: 0,
+  timeBudget: null,
   gradientAccumulationSteps: 1,
   schedule: { type: 'constant', lr: 6e-4 },
   optimizer: { ...DEFAULT_ADAMW },
@@ -140,6 +148,17 @@ export function resolveTrainingConfig(input: TrainingConfigInput = {}): Training
     throw new RangeError(`Training config: freeze.layers must be an integer ≥ 0, got ${layers}.`);
   }
   validateSchedule(config.schedule);
+  if (config.timeBudget !== null) {
+    if (input.schedule !== undefined) {
+      throw new RangeError(
+        'Training config: timeBudget plans the schedule; give its maxLr, minLr and warmupSteps in timeBudget instead of schedule.',
+      );
+    }
+    if (config.epochs > 0) {
+      throw new RangeError('Training config: timeBudget and epochs exclude each other.');
+    }
+    resolveTimeBudget(config.timeBudget);
+  }
   return config;
 }
 

@@ -1,3 +1,5 @@
+import type { TimeBudgetPlan } from './schedule/time-budget.js';
+
 /** One optimizer step finished. */
 export interface StepEvent {
   type: 'step';
@@ -57,6 +59,14 @@ export interface CheckpointEvent {
   reason: 'interval' | 'best' | 'stop' | 'manual';
 }
 
+/** A time-budgeted run planned its step count and schedule (`training.timeBudget`). */
+export interface PlanEvent {
+  type: 'plan';
+  /** Optimizer steps done when the plan was made. */
+  step: number;
+  plan: TimeBudgetPlan;
+}
+
 /** Why a run stopped. */
 export type StopReason = 'max-steps' | 'max-time' | 'aborted' | 'non-finite';
 
@@ -71,4 +81,10 @@ export interface StopEvent {
 }
 
 /** Everything a {@link Trainer} reports. */
-export type TrainerEvent = StepEvent | SkipEvent | EvalEvent | CheckpointEvent | StopEvent;
+export type TrainerEvent =
+  | StepEvent
+  | SkipEvent
+  | EvalEvent
+  | PlanEvent
+  | CheckpointEvent
+  | StopEvent;

@@ -46,6 +46,7 @@ export { NonFiniteError } from './errors/non-finite-error.js';
 export type {
   CheckpointEvent,
   EvalEvent,
+  PlanEvent,
   SkipEvent,
   StepEvent,
   StopEvent,
@@ -76,6 +77,20 @@ export {
   validateSchedule,
   type WarmupStableDecaySchedule,
 } from './schedule/learning-rate.js';
+export {
+  budgetSchedule,
+  DEFAULT_TIME_BUDGET,
+  describeTimeBudgetPlan,
+  fitSteps,
+  type ResolvedTimeBudget,
+  resolveTimeBudget,
+  type TimeBudgetConfig,
+  type TimeBudgetDecay,
+  type TimeBudgetPlan,
+  TimeBudgetPlanner,
+  type TimeBudgetRun,
+  timeBudgetFromSchedule,
+} from './schedule/time-budget.js';
 export type { TrainableLossOptions, TrainableModel, WeightsCodec } from './trainable-model.js';
 export {
   createTrainer,

@@ -30,6 +30,8 @@ export interface StepEventInput {
   stepsPerEpoch: number | undefined;
   /** The session's time limit in ms; 0: none. */
   maxTimeMs: number;
+  /** A time budget not planned yet, in ms of the whole run: the ETA until the plan. */
+  timeBudgetMs?: number;
   outcome: StepOutcome;
   /** Wall time of the step in ms (data loading included). */
   stepMs: number;
@@ -105,6 +107,8 @@ export class RunMetrics {
     const etaCandidates: number[] = [];
     if (totalSteps !== undefined) etaCandidates.push((totalSteps - step) * msPerStep);
     if (maxTimeMs > 0) etaCandidates.push(Math.max(0, maxTimeMs - sessionMs));
+    if (input.timeBudgetMs !== undefined)
+      etaCandidates.push(Math.max(0, input.timeBudgetMs - this.elapsedMs()));
     this.#flopsPerToken ??= { value: modelFlopsPerToken(this.#model) };
     const flopsPerToken = this.#flopsPerToken.value;
     return {

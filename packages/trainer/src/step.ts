@@ -8,7 +8,7 @@ import type { TrainingBatch, TrainingBatchSource } from './batch-source.js';
 import type { TrainingConfig } from './config.js';
 import type { AdamW } from './optimizer/adamw.js';
 import { clipCoefficient, globalNorm } from './optimizer/clip.js';
-import { learningRateAt } from './schedule/learning-rate.js';
+import { type LearningRateSchedule, learningRateAt } from './schedule/learning-rate.js';
 import type { TrainableModel } from './trainable-model.js';
 
 /** What one step did; a skipped step (non-finite loss or gradient norm) changed no weight. */
@@ -52,15 +52,19 @@ export class TrainingStep {
   /**
    * One optimizer step.
    * @param step - optimizer steps done before this one: the schedule's position.
+   * @param schedule - the schedule in effect (a time budget's plan replaces the config's).
    */
-  async run(step: number): Promise<StepOutcome> {
+  async run(
+    step: number,
+    schedule: LearningRateSchedule = this.#options.config.schedule,
+  ): Promise<StepOutcome> {
     const { optimizer, config, trainable } = this.#options;
     const { grads, loss, tokens } = await this.#accumulate();
     const norm = globalNorm(grads);
     const [lossData, normData] = await Promise.all([loss.data(), norm.data()]);
     const lossValue = lossData[0]!;
     const gradNorm = normData[0]!;
-    const lr = learningRateAt(config.schedule, step);
+    const lr = learningRateAt(schedule, step);
     const skipped = !Number.isFinite(lossValue) || !Number.isFinite(gradNorm);
     if (!skipped) {
       const names = [...trainable.keys()];

@@ -4,7 +4,8 @@
  * (`metrics.ts`), and decides when each happens: evaluate at the start, every
  * `evalInterval` steps and at the end; checkpoint every `checkpointInterval`
  * steps, on a new best and at the end; stop at the step, epoch or time limit,
- * on the abort signal, or after too many non-finite steps.
+ * on the abort signal, or after too many non-finite steps. With a time budget,
+ * the planner (`schedule/time-budget.ts`) sets the step count and schedule.
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { StatefulGenerator, TrainingBatchSource } from './batch-source.js';
@@ -30,6 +31,8 @@ import { NonFiniteError } from './errors/non-finite-error.js';
 import type { CheckpointEvent, StopReason, TrainerEvent } from './events.js';
 import { RunMetrics } from './metrics.js';
 import { AdamW } from './optimizer/adamw.js';
+import type { LearningRateSchedule } from './schedule/learning-rate.js';
+import { TimeBudgetPlanner } from './schedule/time-budget.js';
 import { TrainingStep } from './step.js';
 import type { TrainableModel, WeightsCodec } from './trainable-model.js';
 import { ValidationHistory, validationLoss } from './validation.js';
@@ -46,7 +49,7 @@ export interface TrainerOptions {
   config?: TrainingConfigInput;
   /** Where checkpoints go. Default: none (no checkpoints are written). */
   store?: CheckpointStore;
-  /** Receives step, skip, eval, checkpoint and stop events. Default: none. */
+  /** Receives step, skip, eval, plan, checkpoint and stop events. Default: none. */
   onEvent?: (event: TrainerEvent) => void;
   /** Stops the run (with a checkpoint) at the next step boundary. Default: none. */
   signal?: AbortSignal;
@@ -103,6 +106,8 @@ export class Trainer {
   readonly #metrics: RunMetrics;
   readonly #checkpointer: Checkpointer | undefined;
   readonly #validation = new ValidationHistory();
+  /** Fits the schedule to `config.timeBudget`, when set. */
+  readonly #planner: TimeBudgetPlanner | undefined;
   /** The validation source's state at creation: every evaluation replays the same batches. */
   readonly #initialValState: unknown;
   #stepCount = 0;
@@ -121,6 +126,14 @@ export class Trainer {
       model,
       peakFlops: options.peakFlops,
     });
+    this.#planner =
+      this.config.timeBudget === null
+        ? undefined
+        : new TimeBudgetPlanner(this.config.timeBudget, {
+            maxSteps: this.config.maxSteps,
+            evalInterval: this.config.evalInterval,
+            evaluates: options.val !== undefined,
+          });
     this.#step = new TrainingStep({
       model,
       trainable: this.#trainable,
@@ -169,7 +182,19 @@ export class Trainer {
       tokensSeen: this.#tokensSeen,
       elapsedMs: this.#metrics.elapsedMs(),
       best: this.#validation.best,
+      schedule: this.#schedule(),
+      timeBudget: this.#planner?.plan ?? null,
     };
+  }
+
+  /** The schedule in effect: the config's, or the time budget's plan. */
+  #schedule(): LearningRateSchedule {
+    return this.#planner?.schedule ?? this.config.schedule;
+  }
+
+  /** A time budget not planned yet: the step count is not known. */
+  #awaitingPlan(): boolean {
+    return this.#planner !== undefined && this.#planner.plan === undefined;
   }
 
   #stepsPerEpoch(): number | undefined {
@@ -190,6 +215,7 @@ export class Trainer {
   }
 
   #totalSteps(): number | undefined {
+    if (this.#planner) return this.#planner.totalSteps(this.config.maxSteps);
     const perEpoch = this.#stepsPerEpoch();
     if (this.config.epochs > 0 && perEpoch !== undefined) return this.config.epochs * perEpoch;
     return this.config.maxSteps > 0 ? this.config.maxSteps : undefined;
@@ -212,7 +238,9 @@ export class Trainer {
   }
 
   async #evaluateAndKeepBest(): Promise<void> {
+    const started = this.#metrics.now();
     const valLoss = await this.evaluate();
+    this.#planner?.recordEval(this.#metrics.now() - started);
     const best = this.#validation.record(valLoss, this.#stepCount);
     this.#emit({
       type: 'eval',
@@ -272,6 +300,7 @@ export class Trainer {
     this.#tokensSeen = progress.tokensSeen;
     this.#metrics.restoreElapsed(progress.elapsedMs);
     this.#validation.restoreBest(progress.best);
+    this.#planner?.restore(progress.timeBudget);
     this.#lastSavedStep = progress.step;
     return name;
   }
@@ -284,14 +313,16 @@ export class Trainer {
    *   CheckpointWriteError when saving fails; RangeError when the run has no limit at all.
    */
   async run(): Promise<TrainResult> {
-    const total = this.#totalSteps();
+    let total = this.#totalSteps();
     const signal = this.#options.signal;
     const { config } = this;
-    if (total === undefined && config.maxTimeMs === 0 && !signal) {
+    const planner = this.#planner;
+    if (total === undefined && config.maxTimeMs === 0 && !signal && !planner) {
       throw new RangeError(
-        'run: set maxSteps, epochs or maxTimeMs, or pass a signal; otherwise it never stops.',
+        'run: set maxSteps, epochs, maxTimeMs or timeBudget, or pass a signal; otherwise it never stops.',
       );
     }
+    planner?.startSession();
     const perEpoch = this.#stepsPerEpoch();
     const metrics = this.#metrics;
     metrics.startSession();
@@ -322,7 +353,7 @@ export class Trainer {
           break;
         }
         const started = metrics.now();
-        const outcome = await this.#step.run(this.#stepCount);
+        const outcome = await this.#step.run(this.#stepCount, this.#schedule());
         this.#tokensSeen += outcome.tokens;
         if (!outcome.skipped) this.#stepCount += 1;
         const stepMs = Math.max(metrics.now() - started, 1e-3);
@@ -354,13 +385,26 @@ export class Trainer {
         }
         consecutive = 0;
         losses.push(outcome.loss);
+        const plan = planner?.afterStep(
+          this.#stepCount,
+          metrics.elapsedMs(),
+          stepMs,
+          outcome.tokens,
+        );
+        if (plan) {
+          total = this.#totalSteps();
+          this.#emit({ type: 'plan', step: this.#stepCount, plan });
+        }
+        const awaitingPlan = this.#awaitingPlan();
         this.#emit(
           metrics.stepEvent({
             step: this.#stepCount,
             firstStep,
-            totalSteps: total,
+            // Before a time budget's plan, the step count is not known yet.
+            totalSteps: awaitingPlan ? undefined : total,
             stepsPerEpoch: perEpoch,
             maxTimeMs: config.maxTimeMs,
+            timeBudgetMs: awaitingPlan ? planner?.budget.ms : undefined,
             outcome,
             stepMs,
           }),

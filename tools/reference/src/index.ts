@@ -1,7 +1,7 @@
 /**
  * `@gpt2/reference`: how TypeScript code reaches the PyTorch reference in this
  * folder (private; never published). Benches get the peer figure with
- * {@link runReference}; tests find the Python scripts with {@link referenceScript}.
+ * {@link runReference} (or {@link runReferenceAtBestThreads}); tests find the Python scripts with {@link referenceScript}.
  */
 export {
   type BestReference,

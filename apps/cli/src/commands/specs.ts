@@ -219,6 +219,12 @@ export const trainSpec = {
       min: 1,
       description: 'device FLOP/s for the MFU figure (default: measured with a matMul)',
     },
+    'max-time': {
+      type: 'string',
+      valueName: 'DURATION',
+      description:
+        "train for this long (e.g. 8m): time the first steps, plan how many fit, and fit the schedule's warmup and decay to them (training.timeBudget)",
+    },
     backend: backendOption,
   },
   passThroughOptions: {
@@ -227,6 +233,7 @@ export const trainSpec = {
   examples: [
     'gpt2 train --config tiny.json',
     'gpt2 train --config tiny.json --maxSteps 50 --out .runs/try',
+    'gpt2 train --config tiny.json --max-time 8m',
     'gpt2 train --resume .runs/try --maxSteps 100',
     'gpt2 train --config finetune.json --init-from ./gpt2-hf',
     'gpt2 train --init-from ./gpt2-hf --data.shards shards --lora.r 8 --lora.alpha 16 --lora.targets c_attn,c_proj --maxSteps 200 --out .runs/lora',
@@ -436,7 +443,7 @@ export const quickstartSpec = {
   name: 'quickstart',
   summary: 'the whole job on the Brown corpus: tokenizer, shards, training, evaluation, samples',
   description:
-    'Trains a BPE tokenizer on the Brown corpus, prepares shards, trains a small GPT-2 on the best backend found, evaluates it (validation perplexity and bits per byte against the unigram baseline), prints samples, and says where the checkpoint, log and loss curve are. The default fits in about 10 minutes on 2 CPU cores; --long trains a bigger model for longer.',
+    "Trains a BPE tokenizer on the Brown corpus, prepares shards, trains a small GPT-2 on the best backend found, evaluates it (validation perplexity and bits per byte against the unigram baseline, on the same tokens), prints samples beside the unigram baseline's, and says where the checkpoint, log, loss curve and report.json are. The default takes --time (8 minutes): the trainer times its first steps, then plans how many fit and ends its learning-rate decay on time, so a faster machine trains longer, not shorter. --steps fixes the step count instead; --long trains a bigger model for 3000 steps (about an hour on 2 cores).",
   positionals: [],
   options: {
     out: {
@@ -450,10 +457,17 @@ export const quickstartSpec = {
       type: 'boolean',
       description: 'a bigger model and a longer run (about an hour on 2 cores)',
     },
+    time: {
+      type: 'string',
+      valueName: 'DURATION',
+      description:
+        'wall time of the whole quickstart, e.g. 8m, 4m30s; training fills what the other stages leave (default: 8m)',
+    },
     steps: {
       type: 'integer',
       min: 1,
-      description: 'training steps (default: 1200, capped at 8 minutes; 3000 with --long)',
+      description:
+        'train exactly this many steps instead of filling --time (default with --long: 3000)',
     },
     'tokenizer-vocab': {
       type: 'integer',
@@ -474,7 +488,11 @@ export const quickstartSpec = {
     force: { type: 'boolean', description: 'replace an earlier quickstart in the output folder' },
     backend: backendOption,
   },
-  examples: ['gpt2 quickstart', 'gpt2 quickstart --long --out .runs/long'],
+  examples: [
+    'gpt2 quickstart',
+    'gpt2 quickstart --time 3m --out .runs/short',
+    'gpt2 quickstart --long --out .runs/long',
+  ],
 } as const satisfies CommandSpec;
 export const benchSpec = {
   name: 'bench',

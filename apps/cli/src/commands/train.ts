@@ -1,6 +1,9 @@
 import { dirname } from 'node:path';
+import { DEFAULT_TRAINING_CONFIG, timeBudgetFromSchedule } from '@gpt2/trainer';
 import type { ParsedCommand } from '../cli/command.js';
 import type { CliContext } from '../cli/context.js';
+import { parseDuration } from '../cli/duration.js';
+import { UsageError } from '../errors/usage-error.js';
 import { UserError } from '../errors/user-error.js';
 import { readJsonFile, resolvePath } from '../io/files.js';
 import { formatDuration } from '../progress/format.js';
@@ -45,6 +48,7 @@ export async function runTrain(
     outDir = '';
   }
   file = applyOverrides(file, extra);
+  if (values['max-time'] !== undefined) file = withMaxTime(file, values['max-time']);
   // Paths in a config file are relative to the file; on the command line, to the working folder.
   const fromCommandLine = extra.some(([key]) => /(^|\.)shards$/.test(key));
   if (file.data?.shards) {
@@ -108,4 +112,29 @@ export async function runTrain(
     run.model.dispose();
     await Promise.all([run.trainDataset.close(), run.valDataset.close()]);
   }
+}
+
+/**
+ * `--max-time`: a `training.timeBudget` of that length. It keeps the peak,
+ * floor and warmup of the config's schedule (or of an existing time budget)
+ * and replaces the schedule, whose length the plan decides. On `--resume`, a
+ * plan the run already made stays as it is (it is in the checkpoint).
+ */
+export function withMaxTime(file: TrainFile, text: string): TrainFile {
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`--max-time: ${(error as Error).message}`);
+  }
+  const { schedule, timeBudget, ...training } = file.training ?? {};
+  return {
+    ...file,
+    training: {
+      ...training,
+      timeBudget: timeBudget
+        ? { ...timeBudget, ms }
+        : timeBudgetFromSchedule(schedule ?? DEFAULT_TRAINING_CONFIG.schedule, ms),
+    },
+  };
 }

@@ -3,6 +3,7 @@ import type { TrainingConfig } from '../config.js';
 import { InvalidCheckpointError } from '../errors/invalid-checkpoint-error.js';
 import type { AdamWHyperparameters } from '../optimizer/adamw.js';
 import type { LearningRateSchedule } from '../schedule/learning-rate.js';
+import type { TimeBudgetPlan } from '../schedule/time-budget.js';
 
 /** Marks `trainer_state.json` as ours; anything else is a foreign folder. */
 export const CHECKPOINT_FORMAT = 'gpt2-trainer-checkpoint';
@@ -43,6 +44,8 @@ export interface TrainerState {
   bestValStep: number | null;
   /** Schedule position: the schedule and the step it is at. */
   schedule: { config: LearningRateSchedule; step: number };
+  /** The time-budget plan (`training.timeBudget`), once made; null before it or without a budget. Absent in older checkpoints. */
+  timeBudget?: TimeBudgetPlan | null;
   /** Optimizer bookkeeping; the moments are in `optimizer.safetensors`. */
   optimizer: { step: number; hyperparameters: AdamWHyperparameters; parameters: string[] };
   /** Batch-sampler states (JSON from `BatchSource.getState()`). */

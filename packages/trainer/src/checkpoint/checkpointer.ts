@@ -14,6 +14,8 @@ import { InvalidCheckpointError } from '../errors/invalid-checkpoint-error.js';
 import { GPT2_WEIGHTS_CODEC } from '../gpt2-weights.js';
 import { createLoraWeightsCodec, isLoraModel } from '../lora-weights.js';
 import type { AdamW } from '../optimizer/adamw.js';
+import type { LearningRateSchedule } from '../schedule/learning-rate.js';
+import type { TimeBudgetPlan } from '../schedule/time-budget.js';
 import type { TrainableModel, WeightsCodec } from '../trainable-model.js';
 import type { ValidationPoint } from '../validation.js';
 import {
@@ -41,6 +43,10 @@ export interface TrainingProgress {
   elapsedMs: number;
   /** Best validation loss so far, if any evaluation ran. */
   best: ValidationPoint | undefined;
+  /** The schedule in effect (a time budget's plan replaces the config's). */
+  schedule: LearningRateSchedule;
+  /** The time budget's plan, once made; null before it or without a budget. */
+  timeBudget: TimeBudgetPlan | null;
 }
 
 /** Options of {@link Checkpointer}. */
@@ -251,6 +257,8 @@ export class Checkpointer {
         state.bestValLoss === null
           ? undefined
           : { loss: state.bestValLoss, step: state.bestValStep ?? state.step },
+      schedule: state.schedule.config,
+      timeBudget: state.timeBudget ?? null,
     };
   }
 
@@ -282,7 +290,8 @@ export class Checkpointer {
       elapsedMs: progress.elapsedMs,
       bestValLoss: progress.best?.loss ?? null,
       bestValStep: progress.best?.step ?? null,
-      schedule: { config: config.schedule, step: progress.step },
+      schedule: { config: progress.schedule, step: progress.step },
+      timeBudget: progress.timeBudget,
       optimizer: {
         step: optimizerState.step,
         hyperparameters: { ...optimizer.hyperparameters },
