@@ -27,6 +27,7 @@ export { KVCache, type KVCacheOptions } from './kv-cache.js';
 export * from './llmc/index.js';
 export { type CrossEntropyOptions, crossEntropy, DEFAULT_IGNORE_INDEX } from './loss.js';
 export {
+  DEFAULT_CROSS_ENTROPY_CHUNK,
   DEFAULT_SEED,
   type ForwardOptions,
   type GPT2Init,
@@ -34,6 +35,11 @@ export {
   type GPT2ModelOptions,
   type LossOptions,
 } from './model.js';
+export {
+  CHUNKED_CROSS_ENTROPY_MIN_BYTES,
+  crossEntropyChunkRows,
+  MIN_CROSS_ENTROPY_CHUNK,
+} from './ops/lm-head-cross-entropy.js';
 export { PRESETS, type PresetName } from './presets.js';
 export * from './weights/index.js';
 
