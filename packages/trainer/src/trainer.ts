@@ -294,11 +294,15 @@ export class Trainer {
         grads = micrograds;
         loss = result.value;
       } else {
-        const previous = grads;
+        // One parameter at a time, so the sum never holds a third set of gradients.
+        const sums = grads;
+        sums.forEach((g, i) => {
+          sums[i] = tf.add(g, micrograds[i]!);
+          tf.dispose([g, micrograds[i]!]);
+        });
         const previousLoss = loss;
-        grads = tf.tidy(() => previous.map((g, i) => tf.add(g, micrograds[i]!)));
-        loss = tf.tidy(() => tf.add(previousLoss, result.value) as tf.Scalar);
-        tf.dispose([...previous, previousLoss, ...micrograds, result.value]);
+        loss = tf.add(previousLoss, result.value) as tf.Scalar;
+        tf.dispose([previousLoss, result.value]);
       }
     }
     return { grads: grads!, loss: loss!, tokens };

@@ -50,7 +50,10 @@ const rankAtLeastTwo = (_name: string, variable: tf.Variable): boolean => variab
  * matches `torch.optim.AdamW` operation for operation (tfjs's AdamOptimizer
  * couples the decay into the gradient, which is Adam + L2, not AdamW).
  *
- * The moments are non-trainable variables, updated in place inside `tf.tidy`.
+ * The moments are non-trainable variables. Each step assigns the new
+ * parameter and moments to the variables, one parameter at a time, so the
+ * step's extra memory is one parameter's temporaries (none on a backend whose
+ * fused kernel writes in place, such as wasm with the native addon).
  */
 export class AdamW {
   readonly hyperparameters: Readonly<AdamWHyperparameters>;
@@ -121,23 +124,26 @@ export class AdamW {
     for (const name of this.params.keys()) {
       if (!grads.has(name)) throw new RangeError(`AdamW: no gradient for parameter '${name}'.`);
     }
-    tf.tidy(() => {
-      for (const [name, param] of this.params) {
-        const moments = this.moments.get(name)!;
-        const decay = this.decayed.has(name) && weightDecay !== 0 ? 1 - lr * weightDecay : 1;
+    // Each parameter apart, one tidy each: a tidy around the whole loop would
+    // hold every parameter's temporaries of the op chain until its end.
+    for (const [name, param] of this.params) {
+      const moments = this.moments.get(name)!;
+      const decay = this.decayed.has(name) && weightDecay !== 0 ? 1 - lr * weightDecay : 1;
+      tf.tidy(() => {
         // The backend's fused kernel when it has one (one kernel per parameter
         // instead of ~14: the step is dominated by per-kernel cost), else the
-        // contract's op chain; the same numbers either way.
+        // contract's op chain; the same numbers either way. The outputs go
+        // straight into the variables, so a kernel may write them in place.
         const [p, m, v] = dispatch(
           ADAMW_UPDATE,
           { param, m: moments.m, v: moments.v, grad: grads.get(name)! },
-          { beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale },
+          { beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale, inPlace: true },
         );
         moments.m.assign(m);
         moments.v.assign(v);
         param.assign(p);
-      }
-    });
+      });
+    }
     this.stepCount = step;
   }
 

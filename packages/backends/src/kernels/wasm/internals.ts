@@ -30,6 +30,8 @@ export interface WasmBackendInternals {
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
   disposeData(dataId: DataId, force?: boolean): boolean;
+  refCount(dataId: DataId): number;
+  incRef(dataId: DataId): void;
 }
 
 /**
