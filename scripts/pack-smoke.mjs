@@ -178,6 +178,25 @@ try {
       "\nconst { initBackend } = await import('@gpt2/backends');\nconst info = await initBackend('cpu');\nconsole.log('runtime imports ok; backend', info.name);\n",
   );
   process.stdout.write(run('node', ['runtime.mjs'], consumer));
+  // Subpaths as a third party imports them: the dependency-free random module, the bundle reader.
+  writeFileSync(
+    join(consumer, 'subpaths.mjs'),
+    `import { createRng, fillNormal, hashSeed } from '@gpt2/data/random';
+import { BUNDLE_FILES, readModelBundle, writeSafetensors } from '@gpt2/model';
+import { readModelBundleFromPath } from '@gpt2/model/node';
+if (createRng(1337).next() !== 1777630057) throw new Error('@gpt2/data/random: createRng(1337) changed');
+if (fillNormal(new Float32Array(1), 0.02, hashSeed(1337, 'wte.weight'))[0] !== Math.fround(-0.023507900536060333))
+  throw new Error('@gpt2/data/random: fillNormal changed');
+if (typeof readModelBundleFromPath !== 'function') throw new Error('@gpt2/model/node: no bundle reader');
+const config = { model_type: 'gpt2', n_layer: 1, n_embd: 8, n_head: 2, n_positions: 8, vocab_size: 50257 };
+const bundle = await readModelBundle(new Map([
+  [BUNDLE_FILES.weights, writeSafetensors([])],
+  [BUNDLE_FILES.config, new TextEncoder().encode(JSON.stringify(config))],
+]));
+console.log('subpaths ok: @gpt2/data/random, bundle reader (tokenizer ' + bundle.tokenizer.name + ')');
+`,
+  );
+  process.stdout.write(run('node', ['subpaths.mjs'], consumer));
   // The README's API example, against the published packages.
   copyFileSync(join(root, 'docs', 'examples', 'api-tour.mjs'), join(consumer, 'api-tour.mjs'));
   process.stdout.write(run('node', ['api-tour.mjs'], consumer));

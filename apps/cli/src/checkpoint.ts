@@ -1,119 +1,79 @@
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import type { GPT2Model } from '@gpt2/model';
-import { loadModelFolder } from '@gpt2/model/node';
-import { gpt2Tokenizer, type Tokenizer, tokenizerFromJSON } from '@gpt2/tokenizer';
-import { CHECKPOINT_FILES, latestCheckpoint } from '@gpt2/trainer';
-import { createNodeCheckpointStore } from '@gpt2/trainer/node';
+/**
+ * The CHECKPOINT argument of sample, eval, convert and train --init-from:
+ * @gpt2/model's bundle reader does the finding (checkpoint, run, checkpoints
+ * or Hugging Face folder, or a .safetensors file; rules in its README). This
+ * module adds the command line: paths relative to the working folder,
+ * `--tokenizer`, and errors phrased for it.
+ */
+import { stat } from 'node:fs/promises';
+import {
+  BUNDLE_FILES,
+  type GPT2Model,
+  type ModelBundle,
+  ModelBundleError,
+  modelFromBundle,
+  RUN_FOLDER,
+} from '@gpt2/model';
+import { readModelBundleFromPath } from '@gpt2/model/node';
+import type { Tokenizer } from '@gpt2/tokenizer';
 import type { CliContext } from './cli/context.js';
 import { UserError } from './errors/user-error.js';
 import { resolvePath } from './io/files.js';
-import { loadTokenizer } from './tokenizer-file.js';
+import { tokenizerFromArgument } from './tokenizer-file.js';
 
 /** Name of the tokenizer file in a run folder (`gpt2 tokenizer train` writes this name too). */
-export const TOKENIZER_FILE = 'tokenizer.json';
+export const TOKENIZER_FILE = RUN_FOLDER.tokenizer;
 /**
  * Name of our tokenizer file inside a model folder. Not `tokenizer.json`:
  * Hugging Face's AutoTokenizer reads that name in its own format.
  */
-export const MODEL_TOKENIZER_FILE = 'gpt2-tokenizer.json';
+export const MODEL_TOKENIZER_FILE = BUNDLE_FILES.tokenizer;
 /** Run-folder layout written by `gpt2 train` and `gpt2 quickstart`. */
 export const RUN_FILES = {
-  checkpoints: 'checkpoints',
+  checkpoints: RUN_FOLDER.checkpoints,
   config: 'train-config.json',
   metrics: 'metrics.jsonl',
   lossCurve: 'loss-curve.svg',
   tokenizer: TOKENIZER_FILE,
 } as const;
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+/** Options of {@link readModel} and {@link loadModel}. */
+export interface ModelArgumentOptions {
+  /** The `--tokenizer` value: `gpt2` or a tokenizer file. Default: the one found with the model. */
+  tokenizer?: string | undefined;
 }
 
 /**
- * The model folder a CHECKPOINT argument names: a folder with
- * `model.safetensors` (ours or Hugging Face's); a run folder (its best
- * checkpoint, else its latest); or a checkpoints folder (same rule).
+ * Find the model a CHECKPOINT argument names (no tensors yet).
+ * @throws UserError for a missing path, or a folder that is no model bundle.
  */
-export async function resolveCheckpointFolder(
+export async function readModel(
   context: CliContext,
   argument: string,
-): Promise<string> {
+  options: ModelArgumentOptions = {},
+): Promise<ModelBundle> {
   const path = resolvePath(context, argument);
-  const info = await stat(path).catch(() => undefined);
-  if (!info) throw new UserError(`Checkpoint '${argument}' does not exist.`);
-  if (!info.isDirectory()) {
-    throw new UserError(
-      `Checkpoint '${argument}' is a file; give its folder (with model.safetensors and config.json).`,
-    );
+  if (!(await stat(path).catch(() => undefined))) {
+    throw new UserError(`Checkpoint '${argument}' does not exist.`);
   }
-  if (await exists(join(path, CHECKPOINT_FILES.weights))) return path;
-  const storeDir = (await exists(join(path, RUN_FILES.checkpoints)))
-    ? join(path, RUN_FILES.checkpoints)
-    : path;
-  const store = createNodeCheckpointStore({ dir: storeDir });
-  const names = await store.list();
-  const name = names.includes('best') ? 'best' : await latestCheckpoint(store);
-  if (!name) {
-    throw new UserError(
-      `'${argument}' holds no checkpoint: expected model.safetensors + config.json, or a run folder with checkpoints/.`,
-    );
+  const tokenizer: Tokenizer | undefined =
+    options.tokenizer === undefined
+      ? undefined
+      : await tokenizerFromArgument(context, options.tokenizer);
+  try {
+    return await readModelBundleFromPath(path, { tokenizer });
+  } catch (error) {
+    if (!ModelBundleError.isInstance(error)) throw error;
+    const hint = error.part === 'tokenizer' ? '; pass --tokenizer FILE' : '';
+    throw new UserError(`${error.message}${hint}`, { cause: error });
   }
-  return store.locate(name);
-}
-
-/**
- * The tokenizer that goes with a model folder: `--tokenizer` when given; else
- * a tokenizer.json in the folder or its run folder; else the one recorded in
- * trainer_state.json; else GPT-2's when the vocabulary is GPT-2's.
- */
-export async function tokenizerForModel(
-  context: CliContext,
-  folder: string,
-  vocabSize: number,
-  explicit: string | undefined,
-): Promise<Tokenizer> {
-  let tokenizer: Tokenizer | undefined;
-  if (explicit !== undefined) tokenizer = await loadTokenizer(context, explicit);
-  if (!tokenizer) {
-    for (const candidate of [
-      join(folder, MODEL_TOKENIZER_FILE),
-      join(dirname(dirname(folder)), TOKENIZER_FILE),
-    ]) {
-      if (await exists(candidate)) {
-        tokenizer = await loadTokenizer(context, candidate);
-        break;
-      }
-    }
-  }
-  if (!tokenizer && (await exists(join(folder, CHECKPOINT_FILES.state)))) {
-    const state = JSON.parse(await readFile(join(folder, CHECKPOINT_FILES.state), 'utf8')) as {
-      tokenizer?: unknown;
-    };
-    if (state.tokenizer) tokenizer = await tokenizerFromJSON(state.tokenizer as { type: string });
-  }
-  if (!tokenizer && vocabSize >= 50257) tokenizer = await gpt2Tokenizer();
-  if (!tokenizer) {
-    throw new UserError(
-      `Cannot tell which tokenizer '${folder}' was trained with: pass --tokenizer FILE.`,
-    );
-  }
-  if (tokenizer.vocabSize > vocabSize) {
-    throw new UserError(
-      `Tokenizer ${tokenizer.name} has ${tokenizer.vocabSize} tokens but the model in '${folder}' only ${vocabSize}: they do not belong together.`,
-    );
-  }
-  return tokenizer;
 }
 
 /** A model and its tokenizer, loaded from a CHECKPOINT argument. */
 export interface LoadedModel {
   model: GPT2Model;
   tokenizer: Tokenizer;
-  /** The model folder actually read. */
+  /** The model folder actually read (the chosen checkpoint's, for a run). */
   folder: string;
 }
 
@@ -121,23 +81,8 @@ export interface LoadedModel {
 export async function loadModel(
   context: CliContext,
   argument: string,
-  options: { tokenizer?: string | undefined } = {},
+  options: ModelArgumentOptions = {},
 ): Promise<LoadedModel> {
-  const folder = await resolveCheckpointFolder(context, argument);
-  if (!(await exists(join(folder, 'config.json')))) {
-    throw new UserError(`'${folder}' has model.safetensors but no config.json.`);
-  }
-  const model = await loadModelFolder(folder);
-  try {
-    const tokenizer = await tokenizerForModel(
-      context,
-      folder,
-      model.config.vocabSize,
-      options.tokenizer,
-    );
-    return { model, tokenizer, folder };
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
+  const loaded = await modelFromBundle(await readModel(context, argument, options));
+  return { model: loaded.model, tokenizer: loaded.tokenizer, folder: loaded.location };
 }

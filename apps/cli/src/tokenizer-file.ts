@@ -1,17 +1,21 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import { gpt2Tokenizer, type Tokenizer, tokenizerFromJSON } from '@gpt2/tokenizer';
+import { gpt2Tokenizer, loadTokenizer, type Tokenizer } from '@gpt2/tokenizer';
 import type { CliContext } from './cli/context.js';
 import { UserError } from './errors/user-error.js';
 import { requireFile, resolvePath } from './io/files.js';
 
-/** Load a tokenizer named on the command line: `gpt2`, or a tokenizer.json (our `toJSON()` form). */
-export async function loadTokenizer(context: CliContext, spec: string): Promise<Tokenizer> {
+/**
+ * The tokenizer a `--tokenizer` value names: `gpt2`, or a tokenizer JSON file
+ * (ours, as `gpt2 tokenizer train` writes it, or Hugging Face's
+ * `tokenizer.json`; @gpt2/tokenizer tells them apart).
+ */
+export async function tokenizerFromArgument(context: CliContext, spec: string): Promise<Tokenizer> {
   if (spec === 'gpt2') return gpt2Tokenizer();
   const path = resolvePath(context, spec);
   await requireFile(path, 'Tokenizer file');
   const text = await readFile(path, 'utf8');
   try {
-    return await tokenizerFromJSON(text);
+    return await loadTokenizer(text, { source: path });
   } catch (error) {
     throw new UserError(`Tokenizer file '${path}' cannot be loaded: ${(error as Error).message}`, {
       cause: error,

@@ -94,7 +94,7 @@ describe('user errors: one line, non-zero exit, no stack trace', () => {
     expectOneLineError(
       await cli(['info', '--backend', 'tpu']),
       2,
-      /Unknown backend 'tpu' \(from --backend\). Valid: auto, node-gpu, node, wasm, cpu, webgpu/,
+      /Unknown backend 'tpu' \(from --backend\). Valid: auto, node-gpu, node, native, wasm, cpu, webgpu/,
     );
     expectOneLineError(await cli(['info'], { GPT2_BACKEND: 'tpu' }), 2, /from GPT2_BACKEND/);
     expectOneLineError(

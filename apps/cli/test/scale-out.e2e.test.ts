@@ -194,7 +194,9 @@ describe.runIf(ready)('docs/scale-out.md at tiny sizes', () => {
     const settings = Object.entries(TINY_SETTINGS)
       .map(([name, value]) => `${name}=${value}`)
       .join('\n');
-    return spawnSync('bash', ['-c', `set -euo pipefail\n${settings}\n${code}`], {
+    // --norc: a `bash -c` whose stdin is a socket and whose SHLVL is unset (as under turbo's
+    // strict env) runs ~/.bashrc, which may put another python3 (pyenv) before the shims.
+    return spawnSync('bash', ['--norc', '-c', `set -euo pipefail\n${settings}\n${code}`], {
       cwd: dir,
       encoding: 'utf8',
       env: {

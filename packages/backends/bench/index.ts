@@ -2,13 +2,16 @@
  * Kernel throughput on wasm: the stock kernels, the XNNPACK overrides and the
  * native OpenBLAS kernel (1 thread, when built), interleaved in this one
  * process, on the matMul and Sum shapes of a training step of the issue-10
- * model (4 layers, d=128, context 128, batch 16, 4 heads).
+ * model (4 layers, d=128, context 128, batch 16, 4 heads); then the same
+ * matMuls and the hot element-wise kernels on the native backend at 1 thread
+ * and at every core, beside wasm with its overrides.
  *
  *   pnpm --filter @gpt2/backends bench
  */
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/index.js';
+import { createNativeBackend } from '../src/providers/native.js';
 import { createWasmBackend, type WasmBackendOptions } from '../src/providers/wasm.js';
 
 interface Variant {
@@ -150,6 +153,83 @@ for (const shape of [
   console.log(`| [${shape}] over ${axes} | ${ms.map((t) => fmt(t, 2)).join(' | ')} |`);
   x.dispose();
 }
+const hasNative = await initBackend('native').then(
+  () => true,
+  (error: Error) => {
+    console.log(`\nnative backend: skipped (${error.message.split('\n')[0]})`);
+    return false;
+  },
+);
+if (hasNative) {
+  const threads = [...new Set([1, availableParallelism()])];
+  const backends = [
+    ...threads.map((t) => ({ label: `native ${t}T`, name: 'native' as const, blasThreads: t })),
+    { label: 'wasm + openblas 1T', name: 'wasm' as const, blasThreads: 1 },
+  ];
+  /** Time `make` on each backend, inputs made on that backend: best of 5 after a warm-up. */
+  const timeOn = async (inputs: () => tf.Tensor[], op: (xs: tf.Tensor[]) => tf.Tensor) => {
+    const ms: number[] = [];
+    for (const backend of backends) {
+      await initBackend(
+        backend.name === 'native'
+          ? createNativeBackend({ threads: backend.blasThreads })
+          : createWasmBackend({ blasThreads: backend.blasThreads }),
+      );
+      const xs = inputs();
+      op(xs).dispose();
+      ms.push(bestMs(() => op(xs), 5));
+      tf.dispose(xs);
+    }
+    return ms;
+  };
+  console.log(`\nmatMul GFLOP/s on the native backend (best of 5), beside wasm + OpenBLAS:`);
+  console.log(`| shape | ${backends.map((b) => b.label).join(' | ')} |`);
+  console.log(`|---|${backends.map(() => '---:').join('|')}|`);
+  for (const shape of SHAPES) {
+    const M = shape.a.at(shape.transposeA ? -1 : -2)!;
+    const K = shape.a.at(shape.transposeA ? -2 : -1)!;
+    const cols = shape.b.at(shape.transposeB ? -2 : -1)!;
+    const flop = 2 * (shape.a.length === 3 ? shape.a[0]! : 1) * M * K * cols;
+    const ms = await timeOn(
+      () => [
+        tf.randomNormal(shape.a, 0, 1, 'float32', 1),
+        tf.randomNormal(shape.b, 0, 1, 'float32', 2),
+      ],
+      ([a, b]) => tf.matMul(a!, b!, shape.transposeA, shape.transposeB),
+    );
+    console.log(`| ${shape.name} | ${ms.map((t) => fmt(flop / (t / 1000) / 1e9)).join(' | ')} |`);
+  }
+  console.log(`\nElement-wise and row kernels, ms (best of 5):`);
+  console.log(`| kernel | ${backends.map((b) => b.label).join(' | ')} |`);
+  console.log(`|---|${backends.map(() => '---:').join('|')}|`);
+  const big = [16, 128, 512];
+  const cases: [string, () => tf.Tensor[], (xs: tf.Tensor[]) => tf.Tensor][] = [
+    [
+      'mul [16,128,512]²',
+      () => [tf.randomNormal(big), tf.randomNormal(big)],
+      ([a, b]) => tf.mul(a!, b!),
+    ],
+    [
+      'add [16,128,512] + [512]',
+      () => [tf.randomNormal(big), tf.randomNormal([512])],
+      ([a, b]) => tf.add(a!, b!),
+    ],
+    ['sigmoid [16,128,512]', () => [tf.randomNormal(big)], ([a]) => tf.sigmoid(a!)],
+    ['tanh [16,128,512]', () => [tf.randomNormal(big)], ([a]) => tf.tanh(a!)],
+    ['softmax [16,4,128,128]', () => [tf.randomNormal([16, 4, 128, 128])], ([a]) => tf.softmax(a!)],
+    ['mean over C [16,128,512]', () => [tf.randomNormal(big)], ([a]) => tf.mean(a!, -1, true)],
+    [
+      'transpose [16,128,4,32] → [0,2,1,3]',
+      () => [tf.randomNormal([16, 128, 4, 32])],
+      ([a]) => tf.transpose(a!, [0, 2, 1, 3]),
+    ],
+  ];
+  for (const [name, inputs, op] of cases) {
+    const ms = await timeOn(inputs, op);
+    console.log(`| ${name} | ${ms.map((t) => fmt(t, 3)).join(' | ')} |`);
+  }
+}
+
 console.log(
   `\nload average at end: ${loadavg()
     .map((x) => x.toFixed(2))

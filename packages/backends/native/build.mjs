@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native BLAS kernel (gpt2_blas.node) when a C compiler
- * and Node's headers are there. Runs on install and NEVER fails it: any
+ * Builds the optional native addon (gpt2_blas.node: OpenBLAS for the wasm
+ * kernels, and the kernels of the 'native' backend) when a C compiler and
+ * Node's headers are there. Runs on install and NEVER fails it: any
  * problem prints one line and exits 0, and @gpt2/backends then uses its
  * wasm kernels. OpenBLAS itself is found at run time (dlopen), so building
  * needs no BLAS headers and no network.
@@ -16,10 +17,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
+/** The addon's C sources: OpenBLAS by dlopen, the native backend's kernels, their thread pool. */
+const SOURCES = ['gpt2_blas.c', 'gpt2_kernels.c', 'gpt2_fused.c', 'gpt2_pool.c'];
 const output = join(here, 'build', 'gpt2_blas.node');
-const say = (line) => console.log(`@gpt2/backends native BLAS kernel: ${line}`);
+const say = (line) => console.log(`@gpt2/backends native addon: ${line}`);
 const HOW =
-  'needs a C compiler (cc), Node headers, and OpenBLAS at run time (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then: pnpm rebuild @gpt2/backends (in this repository: pnpm --filter @gpt2/backends build:native)';
+  'the native backend and the wasm BLAS kernels need it. It needs a C compiler (cc), Node headers, and OpenBLAS at run time (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then: pnpm rebuild @gpt2/backends (in this repository: pnpm --filter @gpt2/backends build:native)';
 
 function build() {
   if (process.env.GPT2_SKIP_NATIVE === '1') return say('skipped (GPT2_SKIP_NATIVE=1).');
@@ -42,6 +45,7 @@ function build() {
     '-std=c11',
     '-ffp-contract=off',
     '-fno-math-errno',
+    '-fno-trapping-math',
     '-pthread',
     '-shared',
     '-fPIC',
@@ -49,9 +53,15 @@ function build() {
     `-I${includes[0]}`,
   ];
   const link = process.platform === 'darwin' ? ['-undefined', 'dynamic_lookup'] : ['-ldl', '-lm'];
-  const run = spawnSync(compiler, [...flags, join(here, 'gpt2_blas.c'), '-o', output, ...link], {
-    encoding: 'utf8',
-  });
+  const sources = SOURCES.map((file) => join(here, file));
+  const compile = (extra) =>
+    spawnSync(compiler, [...flags, ...extra, ...sources, '-o', output, ...link], {
+      encoding: 'utf8',
+    });
+  // The hot loops are compiled once per x86-64 level (target_clones, chosen
+  // when the addon loads); a toolchain without ifunc support gets one baseline build.
+  let run = compile([]);
+  if (!run.error && run.status !== 0) run = compile(['-DGPT2_NO_CLONES']);
   if (run.error || run.status !== 0) {
     const why = run.error
       ? run.error.message
@@ -64,7 +74,10 @@ function build() {
     { encoding: 'utf8' },
   );
   const described = check.status === 0 ? JSON.parse(check.stdout.trim()) : undefined;
-  if (described) say(`built; OpenBLAS found (${described.library}).`);
+  if (described)
+    say(
+      `built; OpenBLAS found (${described.library}): the native backend and the wasm BLAS kernels are available.`,
+    );
   else
     say(
       `built, but OpenBLAS was not found at run time: install it (Debian: libopenblas0-pthread; macOS: brew install openblas).`,

@@ -1,7 +1,8 @@
 /*
  * gpt2_blas: an optional Node-API addon that runs matrix products on OpenBLAS
  * directly on the tfjs wasm heap (zero copy). @gpt2/backends uses it, when it
- * loads, for the wasm backend's BatchMatMul and Sum kernels.
+ * loads, for the wasm backend's BatchMatMul and Sum kernels; the same addon
+ * carries the native backend's kernels (gpt2_kernels.c, gpt2_pool.c).
  *
  * OpenBLAS is opened with dlopen at load time rather than linked, so the
  * addon builds without BLAS headers or development packages, and reports
@@ -19,6 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gpt2_native.h"
+
 enum { CBLAS_ROW_MAJOR = 101, CBLAS_NO_TRANS = 111, CBLAS_TRANS = 112 };
 
 typedef void (*sgemm_fn)(int order, int transA, int transB, int m, int n, int k, float alpha,
@@ -35,6 +38,11 @@ static get_threads_fn get_threads;
 static get_config_fn get_config;
 static get_corename_fn get_corename;
 static const char *library;
+
+/* The same entry points for the native backend's kernels (gpt2_kernels.c). */
+gpt2_sgemm_fn gpt2_sgemm;
+void (*gpt2_blas_set_threads)(int threads);
+int (*gpt2_blas_get_threads)(void);
 
 static const char *CANDIDATES[] = {
     "libopenblas.so.0",
@@ -60,6 +68,9 @@ static int load_openblas(void) {
     get_config = (get_config_fn)dlsym(handle, "openblas_get_config");
     get_corename = (get_corename_fn)dlsym(handle, "openblas_get_corename");
     library = *name;
+    gpt2_sgemm = (gpt2_sgemm_fn)sgemm;
+    gpt2_blas_set_threads = set_threads;
+    gpt2_blas_get_threads = get_threads;
     return 1;
   }
   return 0;
@@ -383,6 +394,7 @@ static napi_value init(napi_env env, napi_value exports) {
       napi_ok) {
     return NULL;
   }
+  if (gpt2_kernels_init(env, exports) != napi_ok || gpt2_fused_init(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

@@ -6,11 +6,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from './errors/backend-unavailable-error.js';
 import { describeBackend, initBackend } from './init-backend.js';
+import { KERNEL_CONTRACTS } from './kernels/contracts/index.js';
+import type { BackendProvider } from './provider.js';
 import { createCpuBackend } from './providers/cpu.js';
+import { createNativeBackend } from './providers/native.js';
 import { createNodeBackend } from './providers/node.js';
 import { createNodeGpuBackend } from './providers/node-gpu.js';
 import { createWasmBackend } from './providers/wasm.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from './testing/matmul-reference.js';
+import { requireNativeBackend } from './testing/require-system.js';
 
 const M = 33;
 const K = 47;
@@ -93,16 +97,32 @@ describe('initBackend in Node', () => {
     expect(error.hint).toContain('CUDA 11.2 and cuDNN 8.1');
   });
 
-  it("'auto' falls back node-gpu → node → wasm, and says why", async () => {
-    const info = await initBackend('auto');
+  it("'auto' falls back node-gpu → node → native → wasm, and says why", async () => {
+    const noNative: BackendProvider = {
+      name: 'native',
+      runsIn: 'node',
+      activate: () =>
+        Promise.reject(
+          new BackendUnavailableError({
+            backend: 'native',
+            reason: 'missing',
+            message: 'the addon is not built',
+            hint: '-',
+          }),
+        ),
+    };
+    const info = await initBackend('auto', { providers: [noNative] });
     expect(info.name).toBe('wasm');
     expect(info.attempts.map((a) => [a.backend, a.ok])).toEqual([
       ['node-gpu', false],
       ['node', false],
+      ['native', false],
       ['wasm', true],
     ]);
     expect(info.attempts[0]?.reason).toContain('not installed');
-    expect(describeBackend(info)).toMatch(/^wasm \(cpu, 1 thread, SIMD.*skipped node-gpu, node/);
+    expect(describeBackend(info)).toMatch(
+      /^wasm \(cpu, 1 thread, SIMD.*skipped node-gpu, node, native/,
+    );
   });
 
   it("'auto' reaches cpu when wasm is broken too", async () => {
@@ -151,18 +171,43 @@ describe('initBackend in Node', () => {
       providers: [createWasmBackend({ kernelOverrides: false })],
     });
     expect(byName.patches).toEqual(['UnsortedSegmentSum']);
+    const noNative: BackendProvider = {
+      name: 'native',
+      runsIn: 'node',
+      activate: () =>
+        Promise.reject(
+          new BackendUnavailableError({
+            backend: 'native',
+            reason: 'missing',
+            message: 'none here',
+            hint: '-',
+          }),
+        ),
+    };
     const auto = await initBackend('auto', {
-      providers: [createWasmBackend({ nativeBlas: false })],
+      providers: [createWasmBackend({ nativeBlas: false }), noNative],
     });
     expect(auto.name).toBe('wasm');
     expect(auto.patches).toContain('BatchMatMul (xnnpack)');
   });
 
-  it("says that the reserved 'native' backend is not in this version", async () => {
-    const error = (await initBackend('native').catch((e: unknown) => e)) as BackendUnavailableError;
-    expect(BackendUnavailableError.isInstance(error)).toBe(true);
-    expect(error.reason).toBe('missing');
-    expect(error.message).toContain('not part of this version');
+  it("'auto' picks native when the addon is built, and it reports its threads, BLAS and contract kernels", async () => {
+    const native = await requireNativeBackend();
+    const auto = await initBackend('auto');
+    expect(auto.name).toBe(native ? 'native' : 'wasm');
+    if (!native) return;
+    expect(auto.attempts.map((a) => [a.backend, a.ok])).toEqual([
+      ['node-gpu', false],
+      ['node', false],
+      ['native', true],
+    ]);
+    expect(auto.kernels).toEqual(expect.arrayContaining(KERNEL_CONTRACTS.map((c) => c.name)));
+    expect(describeBackend(auto)).toMatch(
+      /^native \(cpu, \d+ threads?, SIMD, OpenBLAS .*native kernels\) — /,
+    );
+    const one = await initBackend(createNativeBackend({ threads: 1 }));
+    expect(one.threads).toBe(1);
+    expect(() => createNativeBackend({ threads: 0 })).toThrow(RangeError);
   });
 
   it('refuses browser-only backends in Node with a clear error', async () => {

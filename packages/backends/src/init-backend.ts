@@ -33,10 +33,7 @@ export interface InitBackendOptions {
   tfjsLogs?: boolean;
 }
 
-/**
- * The order `'auto'` tries, fastest first. `native` is skipped until a
- * version of this package provides it.
- */
+/** The order `'auto'` tries, fastest first. */
 export const AUTO_ORDER: Readonly<Record<'node' | 'browser', readonly BackendName[]>> = {
   node: ['node-gpu', 'node', 'native', 'wasm', 'cpu'],
   browser: ['webgpu', 'webgl', 'wasm', 'cpu'],
@@ -73,6 +70,13 @@ const DEFAULT_PROVIDERS: Partial<Record<BackendName, () => Promise<BackendProvid
         import.meta.url,
       )
     ).createNodeBackend(),
+  native: async () =>
+    (
+      await importNodeOnly<typeof import('./providers/native.js')>(
+        './providers/native.js',
+        import.meta.url,
+      )
+    ).createNativeBackend(),
   wasm: async () => (await import('./providers/wasm.js')).createWasmBackend(),
   cpu: async () => (await import('./providers/cpu.js')).createCpuBackend(),
   webgpu: async () => (await import('./providers/webgpu.js')).createWebgpuBackend(),
@@ -204,6 +208,7 @@ export function describeBackend(info: BackendInfo): string {
   if (info.adapter) parts.push(info.adapter.description || info.adapter.vendor || 'adapter');
   if (info.blasThreads)
     parts.push(`OpenBLAS ${info.blasThreads} thread${info.blasThreads === 1 ? '' : 's'}`);
+  if (info.blas) parts.push(info.blas);
   if (info.patches.length > 0) parts.push(`patched: ${info.patches.join(', ')}`);
   return `${info.name} (${parts.join(', ')}) — ${info.reason}`;
 }

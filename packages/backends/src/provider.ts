@@ -35,6 +35,8 @@ export interface ActivatedBackend {
   kernels: string[];
   /** OpenBLAS threads, when a native BLAS kernel serves the matMuls. */
   blasThreads?: number;
+  /** The BLAS library and its kernel family (native backend), e.g. `OpenBLAS 0.3.21 Zen`. */
+  blas?: string;
 }
 
 /**

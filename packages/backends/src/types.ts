@@ -1,13 +1,20 @@
 /** Backends that {@link initBackend} can activate by name in this version. */
-export const BACKEND_NAMES = ['node-gpu', 'node', 'wasm', 'cpu', 'webgpu', 'webgl'] as const;
+export const BACKEND_NAMES = [
+  'node-gpu',
+  'node',
+  'native',
+  'wasm',
+  'cpu',
+  'webgpu',
+  'webgl',
+] as const;
 
 /**
- * Names reserved for backends of a coming version: `native`, the Node
- * native-memory CPU backend (`@gpt2/backends/native`). The types and
- * `initBackend` accept them (it says the backend is not part of this
- * version); `'auto'` and {@link BACKEND_NAMES} leave them out.
+ * Names reserved for backends of a coming version (none in this one: `native`,
+ * the Node native-memory CPU backend, has shipped). The types and
+ * `initBackend` accept them; `'auto'` and {@link BACKEND_NAMES} leave them out.
  */
-export const RESERVED_BACKEND_NAMES = ['native'] as const;
+export const RESERVED_BACKEND_NAMES = [] as const;
 
 /** A concrete backend. */
 export type BackendName = (typeof BACKEND_NAMES)[number] | (typeof RESERVED_BACKEND_NAMES)[number];
@@ -61,6 +68,8 @@ export interface BackendInfo {
   kernels: string[];
   /** OpenBLAS threads, when the native BLAS kernel serves the matMuls (wasm in Node). */
   blasThreads?: number;
+  /** The BLAS library and its kernel family, on the native backend (e.g. `OpenBLAS 0.3.21 Zen`). */
+  blas?: string;
   /** Why this backend was chosen, in a sentence for logs. */
   reason: string;
   /** For `'auto'`: every backend considered, in order. */

@@ -29,6 +29,26 @@ describe('createBatchSampler', () => {
     }
   });
 
+  it('reproduces the pinned window starts of seed 1337 in both modes', async () => {
+    const starts = async (mode: 'random' | 'epoch') => {
+      const sampler = createBatchSampler(tokenDatasetFromArray(tokens), {
+        batchSize: 4,
+        blockSize: 8,
+        seed: 1337,
+        mode,
+      });
+      return (await take(sampler, 2)).map((batch) => [0, 1, 2, 3].map((b) => batch.inputs[b * 8]));
+    };
+    expect(await starts('random')).toEqual([
+      [777, 875, 623, 946],
+      [473, 960, 683, 872],
+    ]);
+    expect(await starts('epoch')).toEqual([
+      [512, 600, 336, 504],
+      [968, 864, 704, 40],
+    ]);
+  });
+
   for (const mode of ['random', 'epoch'] as const) {
     it(`${mode}: the same seed gives the same batches, another seed others`, async () => {
       const make = (seed: number) =>
@@ -82,6 +102,18 @@ describe('createBatchSampler', () => {
     expect(epoch1).not.toEqual(epoch0);
     expect(epoch0).not.toEqual(all);
     expect(sampler.getState()).toMatchObject({ epoch: 2, position: 0 });
+  });
+
+  it('reports its sizes as properties (the state is a checkpoint format, not the API)', () => {
+    const sampler = createBatchSampler(tokenDatasetFromArray(tokens), {
+      batchSize: 4,
+      blockSize: 16,
+      mode: 'epoch',
+    });
+    expect(sampler.batchSize).toBe(4);
+    expect(sampler.blockSize).toBe(16);
+    expect(sampler.windowsPerEpoch).toBe(Math.floor(999 / 16));
+    expect(sampler.batchesPerEpoch).toBe(Math.floor(Math.floor(999 / 16) / 4));
   });
 
   it('getState describes the next batch to return, not the prefetched one', async () => {

@@ -6,7 +6,7 @@
  * one; `getState()` always describes the next batch `next()` will *return*, never the one being
  * prefetched, so a restored sampler returns exactly what an uninterrupted one would have.
  */
-import { createRng, hash32, type RngState, shuffleInPlace } from './rng.js';
+import { createRng, hash32, type RngState, shuffleInPlace } from './random/index.js';
 import type { TokenDataset } from './token-dataset.js';
 
 /** A batch of training windows: row-major [batchSize, blockSize]; targets are inputs shifted by one token. */
@@ -78,11 +78,21 @@ export type BatchSamplerStateV1 = {
   rng: RngState | null;
 };
 
-/** A batch sampler: a {@link BatchSource} with a few read-only facts about its windows. */
+/**
+ * A batch sampler: a {@link BatchSource} with a few read-only facts about its
+ * windows. Read these, not the fields of `getState()`: the state is a
+ * versioned format for checkpoints, the properties are the API.
+ */
 export interface BatchSampler extends BatchSource {
   getState(): BatchSamplerStateV1;
-  /** Windows per epoch in `'epoch'` mode: ⌊(N − 1) / T⌋. */
+  /** Rows per batch (B). */
+  readonly batchSize: number;
+  /** Context length (T) of each row. */
+  readonly blockSize: number;
+  /** Windows per epoch (the `'epoch'` mode's pass; also the epoch size of `'random'` runs): ⌊(N − 1) / T⌋. */
   readonly windowsPerEpoch: number;
+  /** Whole batches per epoch: ⌊windowsPerEpoch / batchSize⌋. */
+  readonly batchesPerEpoch: number;
   readonly dataset: TokenDataset;
 }
 
@@ -211,7 +221,10 @@ export function createBatchSampler(
 
   return {
     dataset,
+    batchSize,
+    blockSize,
     windowsPerEpoch,
+    batchesPerEpoch: Math.floor(windowsPerEpoch / batchSize),
     async next() {
       const current = ahead?.step === state.step ? ahead : startRead(state);
       ahead = undefined;

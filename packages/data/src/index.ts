@@ -26,7 +26,7 @@ export {
   type PrepareInMemoryOptions,
   prepareInMemory,
 } from './prepare-in-memory.js';
-export { createRng, hash32, type Rng, type RngState, shuffleInPlace } from './rng.js';
+export { createRng, hash32, type Rng, type RngState, shuffleInPlace } from './random/index.js';
 export {
   decodeTokens,
   encodeShardHeader,

@@ -5,7 +5,7 @@
  */
 import type { Tokenizer } from '@gpt2/tokenizer';
 import { DataSourceError } from './errors/data-source-error.js';
-import { createRng, hash32 } from './rng.js';
+import { createRng, hash32 } from './random/index.js';
 import type { TextDocument } from './sources/documents.js';
 import { DEFAULT_PIECE_CHARS, safePieces } from './text/split-points.js';
 

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { initBackend } from '@gpt2/backends';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import { configFromHF, GPT2Model, readSafetensors } from '@gpt2/model';
 import { loadWeightsFromFile } from '@gpt2/model/node';
 import { createFakeModel, createFakeTokenizer } from '@gpt2/sampler/testing';
@@ -14,49 +15,56 @@ beforeAll(async () => {
   await initBackend('cpu');
 });
 
-describe('evaluatePerplexity against the PyTorch reference (model fixture)', () => {
-  it('equals the reference NLL, relative error <= 1e-5', async () => {
-    const config = configFromHF(
-      JSON.parse(await readFile(new URL('config.json', FIXTURES), 'utf8')),
-    );
-    const model = GPT2Model.create(config, { seed: 0 });
-    await loadWeightsFromFile(model, new URL('reference-model.safetensors', FIXTURES).pathname);
-    const io = readSafetensors(await readFile(new URL('reference-io.safetensors', FIXTURES)));
-    const tensor = (name: string) => {
-      const t = io.tensors.get(name);
-      if (!t) throw new Error(`fixture has no ${name}`);
-      return t.data;
-    };
-    const meta = JSON.parse(io.metadata.ppl ?? '{}') as { stride?: number; max_length?: number };
-    const stride = meta.stride ?? 16;
-    const tokens = Array.from(tensor('ppl.tokens'));
-    // Warm-up: the model builds its constants (causal mask) once; they are not leaks.
-    await evaluatePerplexity(model, { tokens: tokens.slice(0, 40) }, { stride });
-    const before = tf.memory().numTensors;
-    const report = await evaluatePerplexity(
-      model,
-      { tokens },
-      { stride, returnTokenNll: true, batchSize: 2 },
-    );
-    expect(tf.memory().numTensors).toBe(before);
-    const referenceMean = tensor('ppl.mean_nll')[0] as number;
-    expect(report.numScored).toBe(tensor('ppl.n_scored')[0]);
-    expect(report.numWindows).toBe(tensor('ppl.window_begins').length);
-    const relativeError = Math.abs(report.meanNll - referenceMean) / referenceMean;
-    console.info(
-      `perplexity parity: mean NLL ${report.meanNll} vs ${referenceMean}, relative error ${relativeError.toExponential(2)}`,
-    );
-    expect(relativeError).toBeLessThanOrEqual(1e-5);
-    expect(report.perplexity).toBeCloseTo(tensor('ppl.perplexity')[0] as number, 3);
-    const referenceTokens = tensor('ppl.token_nll.f64');
-    report.tokenNll?.forEach((nll, t) => {
-      const expected = referenceTokens[t] as number;
-      if (Number.isNaN(expected)) expect(nll).toBeNaN();
-      else expect(Math.abs(nll - expected)).toBeLessThan(1e-4);
+const BACKENDS = ['cpu', ...((await requireNativeBackend()) ? (['native'] as const) : [])] as const;
+
+describe.each(BACKENDS)(
+  'evaluatePerplexity against the PyTorch reference (model fixture) on %s',
+  (backend) => {
+    it('equals the reference NLL, relative error <= 1e-5', async () => {
+      await initBackend(backend);
+      const config = configFromHF(
+        JSON.parse(await readFile(new URL('config.json', FIXTURES), 'utf8')),
+      );
+      const model = GPT2Model.create(config, { seed: 0 });
+      await loadWeightsFromFile(model, new URL('reference-model.safetensors', FIXTURES).pathname);
+      const io = readSafetensors(await readFile(new URL('reference-io.safetensors', FIXTURES)));
+      const tensor = (name: string) => {
+        const t = io.tensors.get(name);
+        if (!t) throw new Error(`fixture has no ${name}`);
+        return t.data;
+      };
+      const meta = JSON.parse(io.metadata.ppl ?? '{}') as { stride?: number; max_length?: number };
+      const stride = meta.stride ?? 16;
+      const tokens = Array.from(tensor('ppl.tokens'));
+      // Warm-up: the model builds its constants (causal mask) once; they are not leaks.
+      await evaluatePerplexity(model, { tokens: tokens.slice(0, 40) }, { stride });
+      const before = tf.memory().numTensors;
+      const report = await evaluatePerplexity(
+        model,
+        { tokens },
+        { stride, returnTokenNll: true, batchSize: 2 },
+      );
+      expect(tf.memory().numTensors).toBe(before);
+      const referenceMean = tensor('ppl.mean_nll')[0] as number;
+      expect(report.numScored).toBe(tensor('ppl.n_scored')[0]);
+      expect(report.numWindows).toBe(tensor('ppl.window_begins').length);
+      const relativeError = Math.abs(report.meanNll - referenceMean) / referenceMean;
+      console.info(
+        `perplexity parity (${backend}): mean NLL ${report.meanNll} vs ${referenceMean}, relative error ${relativeError.toExponential(2)}`,
+      );
+      expect(relativeError).toBeLessThanOrEqual(1e-5);
+      expect(report.perplexity).toBeCloseTo(tensor('ppl.perplexity')[0] as number, 3);
+      const referenceTokens = tensor('ppl.token_nll.f64');
+      report.tokenNll?.forEach((nll, t) => {
+        const expected = referenceTokens[t] as number;
+        if (Number.isNaN(expected)) expect(nll).toBeNaN();
+        else expect(Math.abs(nll - expected)).toBeLessThan(1e-4);
+      });
+      model.dispose();
+      await initBackend('cpu');
     });
-    model.dispose();
-  });
-});
+  },
+);
 
 describe('evaluatePerplexity (fake model)', () => {
   const tokenizer = createFakeTokenizer(74);

@@ -13,8 +13,8 @@
 import { loadavg } from 'node:os';
 import { describeBackend, initBackend } from '@gpt2/backends';
 import { createWasmBackend, type WasmBackendOptions } from '@gpt2/backends/wasm';
+import { type ReferenceResult, runReference } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
-import { type ReferenceResult, runReference } from '../../../tools/reference/run-reference.js';
 import { flopsPerToken, GPT2Model, resolveConfig } from '../src/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -98,7 +98,7 @@ const targets = randomIds(2);
 async function step(): Promise<number> {
   const start = performance.now();
   const { value, grads } = tf.variableGrads(() => model.loss(ids, targets));
-  optimizer.applyGradients(grads);
+  optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
   await value.data();
   tf.dispose([value, ...Object.values(grads)]);
   return performance.now() - start;
@@ -155,6 +155,8 @@ for (const variant of variants)
 for (const { threads, result } of torch) {
   if (typeof result === 'string')
     console.log(`| PyTorch CPU, ${threads} thread(s) | skipped: ${result} |`);
+  else if (result.ms_per_step === undefined)
+    console.log(`| PyTorch CPU, ${threads} thread(s) | skipped: no ms_per_step in its output |`);
   else row(`PyTorch ${result.torch} CPU, ${threads} thread(s)`, result.ms_per_step);
 }
 console.log('(ratios: >1× means faster than the reference column)');

@@ -4,6 +4,7 @@
  * KV cache for incremental decoding. Brings no backend: call `initBackend`
  * from `@gpt2/backends` (or set one yourself) first.
  */
+export * from './bundle/index.js';
 export {
   DEFAULT_PRESET,
   type GPT2Config,

@@ -112,6 +112,22 @@ describe('parameters', () => {
     for (const model of [a, b, c, deeper]) model.dispose();
   });
 
+  it('reproduces the pinned initial weights of seed 7 (weights from before the random module moved)', () => {
+    const model = GPT2Model.create(resolveConfig({ preset: 'gpt2-tiny' }), { seed: 7 });
+    const first = (name: string, count: number) =>
+      Array.from(model.parameters().get(name)!.dataSync().slice(0, count));
+    expect(first('wte.weight', 4)).toEqual([
+      0.019387872889637947, 0.02712761051952839, -0.023629598319530487, -0.0006553815328516066,
+    ]);
+    expect(first('h.0.attn.c_attn.weight', 3)).toEqual([
+      -0.04143565520644188, 0.05534770339727402, 0.0020476842764765024,
+    ]);
+    expect(first('h.0.attn.c_proj.weight', 3)).toEqual([
+      0.006600541062653065, 0.012978150509297848, -0.011022605933248997,
+    ]);
+    model.dispose();
+  });
+
   it("init: 'zeros' skips the random numbers", () => {
     const model = GPT2Model.create(tiny, { init: 'zeros' });
     expect(

@@ -7,6 +7,7 @@
  * importing an HF checkpoint is an identity map.
  */
 import { causalMask } from '@gpt2/backends/kernels';
+import { fillNormal, hashSeed } from '@gpt2/data/random';
 import * as tf from '@tensorflow/tfjs-core';
 import { type GPT2Config, validateConfig } from './config.js';
 import { ContextLengthError } from './errors/context-length-error.js';
@@ -23,7 +24,6 @@ import { causalSelfAttention } from './ops/causal-attention.js';
 import { gelu } from './ops/gelu.js';
 import { layerNorm } from './ops/layer-norm.js';
 import { crossEntropyChunkRows, lmHeadCrossEntropyRows } from './ops/lm-head-cross-entropy.js';
-import { fillNormal, hashSeed } from './random.js';
 import { sinusoidalTable } from './sinusoidal.js';
 
 /** How a new parameter is filled. */

@@ -2,8 +2,9 @@
  * PyTorch parity: the fixture weights (tools/reference/make_fixtures.py, an
  * independent nanoGPT-style GPT-2) give the same logits, loss and gradients
  * here as in PyTorch, on the cpu backend and on wasm with its stock kernels,
- * with @gpt2/backends' XNNPACK overrides, and with the native OpenBLAS kernel
- * (where it is built; otherwise that run repeats the XNNPACK overrides).
+ * with @gpt2/backends' XNNPACK overrides, with the native OpenBLAS kernel
+ * (where it is built; otherwise that run repeats the XNNPACK overrides), and
+ * on the native backend (on 1 thread and on all).
  *
  * Error measure for tensors: max|ours - torch| / max|torch| over the whole
  * tensor (a relative error scaled by the tensor's largest magnitude, so that
@@ -17,6 +18,8 @@
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import { createCpuBackend } from '@gpt2/backends/cpu';
+import { createNativeBackend } from '@gpt2/backends/native';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -82,6 +85,16 @@ const BACKENDS = [
     provider: () => createWasmBackend({ nativeBlas: false }),
   },
   { label: 'wasm + native BLAS', backend: 'wasm', provider: () => createWasmBackend() },
+  ...((await requireNativeBackend())
+    ? [
+        { label: 'native', backend: 'native', provider: () => createNativeBackend() } as const,
+        {
+          label: 'native, one thread',
+          backend: 'native',
+          provider: () => createNativeBackend({ threads: 1 }),
+        } as const,
+      ]
+    : []),
 ] as const;
 
 describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, provider }) => {

@@ -11,8 +11,8 @@
 import { loadavg } from 'node:os';
 import { initBackend } from '@gpt2/backends';
 import { type GPT2Config, GPT2Model, PRESETS } from '@gpt2/model';
+import { runReference } from '@gpt2/reference';
 import { gpt2Tokenizer } from '@gpt2/tokenizer';
-import { runReference } from '../../../tools/reference/run-reference.js';
 import { generate } from '../src/index.js';
 
 const NEW_TOKENS = 256;

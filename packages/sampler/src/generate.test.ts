@@ -35,6 +35,17 @@ describe('generate (fake model)', () => {
     model.dispose();
   });
 
+  it('reproduces the pinned tokens of seed 3 (tokens from before the random module moved)', async () => {
+    const model = createFakeModel();
+    const result = await generateText(model, tokenizer, 'abc', {
+      maxNewTokens: 10,
+      seed: 3,
+      stopTokenIds: [],
+    });
+    expect(result.sequences[0]!.tokenIds).toEqual([39, 39, 24, 18, 39, 38, 21, 18, 2, 3]);
+    model.dispose();
+  });
+
   it('greedy picks the argmax of the model at every step', async () => {
     const model = createFakeModel();
     const result = await generateText(model, tokenizer, 'hello', {

@@ -1,4 +1,4 @@
-import { createRng } from '@gpt2/data';
+import { createRng } from '@gpt2/data/random';
 import { beamSearch } from './beam-search.js';
 import { type GenerateOptions, resolveGenerateOptions } from './options.js';
 import { processorsFromOptions } from './processors/from-options.js';

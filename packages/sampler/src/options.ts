@@ -34,7 +34,7 @@ export interface GenerateOptions {
   stop?: readonly string[];
   /** Stop a sequence when it samples one of these ids. Default: the tokenizer's EOT token, if it has one. Pass `[]` to never stop on a token. */
   stopTokenIds?: readonly number[];
-  /** Seed for the package's seeded RNG (`createRng` from `@gpt2/data`); the same seed gives the same tokens. Default: a random seed. */
+  /** Seed for the package's seeded RNG (`createRng` from `@gpt2/data/random`); the same seed gives the same tokens. Default: a random seed. */
   seed?: number;
   /** A custom uniform [0, 1) source; overrides `seed`. Default: none. */
   random?: RandomSource;

@@ -40,7 +40,7 @@ export interface SamplerTokenizer {
   createStreamDecoder(): { push(id: number): string; flush(): string };
 }
 
-/** A source of uniform random numbers in [0, 1); `createRng` from `@gpt2/data` is one. */
+/** A source of uniform random numbers in [0, 1); `createRng` from `@gpt2/data/random` is one. */
 export interface RandomSource {
   nextFloat(): number;
 }

@@ -35,6 +35,13 @@ export {
   parseGpt2Files,
 } from './loaders/gpt2-files.js';
 export { fromHuggingFace, type HuggingFaceOptions } from './loaders/huggingface.js';
+export {
+  DEFAULT_TOKENIZER_SOURCE,
+  detectTokenizerFormat,
+  type LoadTokenizerOptions,
+  loadTokenizer,
+  type TokenizerJsonFormat,
+} from './loaders/load-tokenizer.js';
 export { fromTiktoken, parseTiktokenRanks, type TiktokenOptions } from './loaders/tiktoken-file.js';
 export { createPreTokenizer, GPT2_PATTERN, type PreTokenizer } from './pre-tokenizer.js';
 export { bpeTokenizerFromJSON, tokenizerFromJSON } from './tokenizer-json.js';

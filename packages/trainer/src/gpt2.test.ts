@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import {
   configFromHF,
@@ -40,7 +41,13 @@ function repeatBatch(
   };
 }
 
-describe.each(['cpu', 'wasm'] as const)('AdamW parity with torch.optim.AdamW on %s', (backend) => {
+const PARITY_BACKENDS = [
+  'cpu',
+  'wasm',
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
+] as const;
+
+describe.each(PARITY_BACKENDS)('AdamW parity with torch.optim.AdamW on %s', (backend) => {
   it('10 steps of losses within 1e-4 relative, grad norms too', async () => {
     await initBackend(backend);
     const config = configFromHF(JSON.parse(await readFile(join(fixtures, 'config.json'), 'utf8')));

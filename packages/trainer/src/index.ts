@@ -21,7 +21,16 @@ export {
   type TrainerState,
 } from './checkpoint/checkpoint-format.js';
 export { assertCheckpointName, type CheckpointStore } from './checkpoint/checkpoint-store.js';
+export {
+  type LoadCheckpointWeightsOptions,
+  loadCheckpointWeights,
+} from './checkpoint/checkpointer.js';
 export { createMemoryCheckpointStore } from './checkpoint/memory-checkpoint-store.js';
+export {
+  BEST_CHECKPOINT,
+  latestCheckpoint,
+  stepCheckpointName,
+} from './checkpoint/naming.js';
 export {
   DEFAULT_TRAINING_CONFIG,
   type FreezeConfig,
@@ -65,11 +74,7 @@ export {
 export type { TrainableLossOptions, TrainableModel, WeightsCodec } from './trainable-model.js';
 export {
   createTrainer,
-  type LoadCheckpointWeightsOptions,
-  latestCheckpoint,
-  loadCheckpointWeights,
   type ResumeOptions,
-  stepCheckpointName,
   Trainer,
   type TrainerOptions,
   type TrainResult,

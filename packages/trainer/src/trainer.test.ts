@@ -2,13 +2,15 @@ import { initBackend } from '@gpt2/backends';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BigramModel, createArraySource, patternTokens } from './__fixtures__/fake-model.js';
+import { loadCheckpointWeights } from './checkpoint/checkpointer.js';
 import { createMemoryCheckpointStore } from './checkpoint/memory-checkpoint-store.js';
+import { latestCheckpoint } from './checkpoint/naming.js';
 import { trainableParameters } from './config.js';
 import { NonFiniteError } from './errors/non-finite-error.js';
 import type { TrainerEvent } from './events.js';
 import { PARAMETERS_WEIGHTS_CODEC } from './gpt2-weights.js';
 import type { TrainableModel } from './trainable-model.js';
-import { createTrainer, latestCheckpoint, loadCheckpointWeights } from './trainer.js';
+import { createTrainer } from './trainer.js';
 
 beforeAll(async () => {
   await initBackend('cpu');
@@ -314,6 +316,39 @@ describe('Trainer on a bigram model', () => {
     expect(steps.map(([, epoch]) => epoch)).toEqual([0, 0, 1, 1, 2, 2]);
     expect(steps.every(([, , total]) => total === 6)).toBe(true);
     trainer.dispose();
+    model.dispose();
+  });
+
+  it('sizes epochs from windowsPerEpoch and batchSize, never from the opaque sampler state', async () => {
+    const model = new BigramModel(V);
+    const source = createArraySource(tokens.slice(0, 64), 2, 8);
+    const opaque = {
+      next: () => source.next(),
+      // The state holds no batchSize: the trainer must use the documented properties.
+      getState: () => ({ cursor: source.getState().cursor }),
+      setState: (state: { [key: string]: unknown }) => source.setState(state),
+      windowsPerEpoch: 8,
+      batchSize: 2,
+    };
+    const steps: number[] = [];
+    const trainer = createTrainer({
+      model,
+      train: opaque,
+      weightsCodec: codec,
+      config: { epochs: 2 },
+      onEvent: (e) => e.type === 'step' && steps.push(e.totalSteps!),
+    });
+    expect((await trainer.run()).step).toBe(8);
+    expect(steps.every((total) => total === 8)).toBe(true);
+    trainer.dispose();
+    const unsized = createTrainer({
+      model,
+      train: { ...opaque, batchSize: undefined },
+      weightsCodec: codec,
+      config: { epochs: 2 },
+    });
+    await expect(unsized.run()).rejects.toThrow(/windowsPerEpoch and batchSize/);
+    unsized.dispose();
     model.dispose();
   });
 

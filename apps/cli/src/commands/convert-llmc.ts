@@ -27,7 +27,7 @@ import { llmcTableFor, tokenizerFromLlmcTable } from '../llmc-tokenizer.js';
 import { formatBytes } from '../progress/format.js';
 import { formatProgressBar } from '../progress/progress-bar.js';
 import { ProgressLine } from '../progress/progress-line.js';
-import { loadTokenizer, saveTokenizer } from '../tokenizer-file.js';
+import { saveTokenizer, tokenizerFromArgument } from '../tokenizer-file.js';
 import type { convertSpec } from './specs.js';
 
 type ConvertCommand = ParsedCommand<typeof convertSpec>;
@@ -138,10 +138,10 @@ async function tokenizerForLlmc(
   const folder = dirname(modelPath);
   let found: { tokenizer: Tokenizer; from: string } | undefined;
   if (explicit !== undefined)
-    found = { tokenizer: await loadTokenizer(context, explicit), from: explicit };
+    found = { tokenizer: await tokenizerFromArgument(context, explicit), from: explicit };
   if (!found && (await exists(join(folder, MODEL_TOKENIZER_FILE)))) {
     const path = join(folder, MODEL_TOKENIZER_FILE);
-    found = { tokenizer: await loadTokenizer(context, path), from: path };
+    found = { tokenizer: await tokenizerFromArgument(context, path), from: path };
   }
   for (const name of LLMC_TOKENIZER_NAMES) {
     const path = join(folder, name);

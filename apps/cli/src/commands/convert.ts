@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BUNDLE_FILES, modelFromBundle } from '@gpt2/model';
 import { saveModelFolder } from '@gpt2/model/node';
-import { CHECKPOINT_FILES } from '@gpt2/trainer';
 import { selectBackend } from '../backend.js';
-import { loadModel, MODEL_TOKENIZER_FILE, resolveCheckpointFolder } from '../checkpoint.js';
+import { MODEL_TOKENIZER_FILE, readModel } from '../checkpoint.js';
 import type { ParsedCommand } from '../cli/command.js';
 import type { CliContext } from '../cli/context.js';
 import { UserError } from '../errors/user-error.js';
@@ -39,9 +39,10 @@ export async function runConvert(
     return convertFromLlmc(parsed, context, source, out);
   }
   if (values.to === 'llmc') return convertToLlmc(parsed, context, out);
-  const folder = await resolveCheckpointFolder(context, positionals[0]!);
+  const bundle = await readModel(context, positionals[0]!, { tokenizer: values.tokenizer });
+  const folder = bundle.location;
   const isOurs =
-    (await exists(join(folder, CHECKPOINT_FILES.state))) ||
+    (await exists(join(folder, BUNDLE_FILES.trainerState))) ||
     (await exists(join(folder, MODEL_TOKENIZER_FILE)));
   const to = values.to ?? (isOurs ? 'hf' : 'ours');
   if (out === folder) throw new UserError('--out must differ from the source folder.');
@@ -50,7 +51,7 @@ export async function runConvert(
   // Loading checks every tensor's name, shape and dtype; saving writes the HF
   // layout. Both formats share it, so the two directions differ only in the
   // files written beside the weights.
-  const { model, tokenizer } = await loadModel(context, folder, { tokenizer: values.tokenizer });
+  const { model, tokenizer } = await modelFromBundle(bundle);
   try {
     await saveModelFolder(model, out);
     if (to === 'ours') await saveTokenizer(join(out, MODEL_TOKENIZER_FILE), tokenizer);

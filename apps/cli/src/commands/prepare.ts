@@ -11,7 +11,7 @@ import { ensureWritableDirectory, resolvePath } from '../io/files.js';
 import { formatCount, formatDuration } from '../progress/format.js';
 import { formatProgressBar } from '../progress/progress-bar.js';
 import { ProgressLine } from '../progress/progress-line.js';
-import { loadTokenizer } from '../tokenizer-file.js';
+import { tokenizerFromArgument } from '../tokenizer-file.js';
 import type { prepareSpec } from './specs.js';
 
 /** Options for {@link prepareShards}. */
@@ -110,7 +110,7 @@ export async function runPrepare(
   if (!values.brown && positionals.length === 0) {
     throw new UserError('Give the files to prepare, or --brown for the Brown corpus.');
   }
-  const tokenizer = await loadTokenizer(context, values.tokenizer);
+  const tokenizer = await tokenizerFromArgument(context, values.tokenizer);
   const outDir = resolvePath(context, values.out);
   const manifest = await prepareShards(context, {
     sources: positionals,

@@ -9,7 +9,7 @@ import type { CliContext } from '../cli/context.js';
 import { UserError } from '../errors/user-error.js';
 import { readTextInputs, resolvePath } from '../io/files.js';
 import { formatBytes, formatDuration } from '../progress/format.js';
-import { loadTokenizer, saveTokenizer } from '../tokenizer-file.js';
+import { saveTokenizer, tokenizerFromArgument } from '../tokenizer-file.js';
 import type {
   tokenizerCountSpec,
   tokenizerDecodeSpec,
@@ -86,7 +86,7 @@ export async function runTokenizerEncode(
   context: CliContext,
 ): Promise<void> {
   noteNoBackend(values.backend, context);
-  const tokenizer = await loadTokenizer(context, values.tokenizer);
+  const tokenizer = await tokenizerFromArgument(context, values.tokenizer);
   const text = await readTextInputs(context, positionals);
   const ids = tokenizer.encode(text, values['allow-special'] ? { allowedSpecial: 'all' } : {});
   context.stdout.write(values.json ? `${JSON.stringify(ids)}\n` : `${ids.join(' ')}\n`);
@@ -120,7 +120,7 @@ export async function runTokenizerDecode(
   context: CliContext,
 ): Promise<void> {
   noteNoBackend(values.backend, context);
-  const tokenizer = await loadTokenizer(context, values.tokenizer);
+  const tokenizer = await tokenizerFromArgument(context, values.tokenizer);
   const ids = parseIds(await readTextInputs(context, positionals));
   context.stdout.write(tokenizer.decode(ids));
   if (context.stdout.isTTY) context.stdout.write('\n');
@@ -132,7 +132,7 @@ export async function runTokenizerCount(
   context: CliContext,
 ): Promise<void> {
   noteNoBackend(values.backend, context);
-  const tokenizer = await loadTokenizer(context, values.tokenizer);
+  const tokenizer = await tokenizerFromArgument(context, values.tokenizer);
   const text = await readTextInputs(context, positionals);
   const tokens = tokenizer.encode(text).length;
   const bytes = Buffer.byteLength(text);

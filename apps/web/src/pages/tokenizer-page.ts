@@ -1,6 +1,5 @@
 import type { Tokenizer } from '@gpt2/tokenizer';
 import { el, setStatus } from '../ui/dom.js';
-import { tokenizerJsonKind } from '../worker/checkpoint-files.js';
 
 /** Pastel backgrounds, cycled so that neighbouring tokens differ. */
 export const TOKEN_COLOURS = [
@@ -25,20 +24,9 @@ export function visibleToken(text: string): string {
 }
 
 async function tokenizerFromFile(file: File): Promise<Tokenizer> {
-  const { tokenizerFromJSON, fromHuggingFace } = await tokenizerModule();
-  let json: unknown;
-  try {
-    json = JSON.parse(await file.text());
-  } catch (error) {
-    throw new TypeError(`${file.name} is not JSON: ${(error as Error).message}`);
-  }
-  const kind = tokenizerJsonKind(json);
-  if (kind === 'huggingface')
-    return fromHuggingFace({ json: json as Record<string, unknown>, name: file.name });
-  if (kind === 'gpt2-package') return tokenizerFromJSON(json as { type: string });
-  throw new TypeError(
-    `${file.name} is neither a @gpt2/tokenizer JSON ({ "type": … }) nor a Hugging Face tokenizer.json ({ "model": … }).`,
-  );
+  const { loadTokenizer } = await tokenizerModule();
+  // Either format (ours or Hugging Face's tokenizer.json), told apart by content.
+  return loadTokenizer(await file.text(), { source: file.name, name: file.name });
 }
 
 /** The Tokenizer page: type text, see its tokens coloured, their ids and count. */

@@ -4,7 +4,7 @@
  */
 import { type BackendInfo, initBackend } from '@gpt2/backends';
 import { createWasmBackend } from '@gpt2/backends/wasm';
-import { countParameters, saveSafetensors } from '@gpt2/model';
+import { BUNDLE_FILES, countParameters, saveSafetensors } from '@gpt2/model';
 import { generate } from '@gpt2/sampler';
 import * as tf from '@tensorflow/tfjs-core';
 import { createOpfsCheckpointStore } from '../storage/opfs-checkpoint-store.js';
@@ -190,9 +190,9 @@ export function createHandlers(state: WorkerState): Handlers {
         await store.write(
           body.name,
           new Map([
-            ['model.safetensors', files.safetensors],
-            ['config.json', new TextEncoder().encode(files.config)],
-            ['tokenizer.json', new TextEncoder().encode(files.tokenizer)],
+            [BUNDLE_FILES.weights, files.safetensors],
+            [BUNDLE_FILES.config, new TextEncoder().encode(files.config)],
+            [BUNDLE_FILES.hfTokenizer, new TextEncoder().encode(files.tokenizer)],
           ]),
         );
       }

@@ -15,7 +15,7 @@ export type ModelSlot = 'generate' | 'train';
 export type ModelSource =
   /** A base URL of a checkpoint folder, or the URL of its `model.safetensors`. */
   | { kind: 'url'; url: string }
-  /** Files picked from disk: a checkpoint folder, or single files. */
+  /** Files picked from disk: a run, checkpoint or Hugging Face folder, or loose files. */
   | { kind: 'files'; files: File[] }
   /** A checkpoint saved in the browser's storage (OPFS), by name. */
   | { kind: 'opfs'; name: string };

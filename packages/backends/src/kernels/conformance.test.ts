@@ -8,9 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../init-backend.js';
+import { createNativeBackend } from '../providers/native.js';
 import { createWasmBackend } from '../providers/wasm.js';
 import { maxRelativeError, referenceMatMul, seededFloats } from '../testing/matmul-reference.js';
 import { systemRequirement } from '../testing/require-system.js';
+import { KERNEL_CONTRACTS } from './contracts/index.js';
 import { loadNativeBlas, NATIVE_BLAS_HINT, type NativeBlas } from './native/native-blas.js';
 import { batchMatMulTuning } from './wasm/batch-mat-mul.js';
 import { nativeTuning } from './wasm/native-kernels.js';
@@ -517,6 +519,18 @@ if (hasNative) {
       expect.arrayContaining(['BatchMatMul (openblas)', 'Sum (openblas)']),
     );
   });
+}
+
+if (hasNative) {
+  describeBackendConformance('native', async () => {
+    const info = await initBackend('native');
+    expect(info.kernels).toEqual(
+      expect.arrayContaining(KERNEL_CONTRACTS.map((contract) => contract.name)),
+    );
+  });
+  describeBackendConformance('native, one thread', () =>
+    initBackend(createNativeBackend({ threads: 1 })),
+  );
 }
 
 const defaultSmallSlice = nativeTuning.smallSlice;

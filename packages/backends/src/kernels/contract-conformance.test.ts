@@ -38,3 +38,9 @@ if (hasNative) {
     expect: [ADAMW_UPDATE.name],
   });
 }
+
+if (hasNative) {
+  describeKernelConformance('native backend', () => initBackend('native'), {
+    expect: KERNEL_CONTRACTS.map((contract) => contract.name),
+  });
+}

@@ -69,7 +69,7 @@ async function loadNative(
   if (typeof blas === 'string') {
     if (!hinted) {
       hinted = true;
-      console.info(
+      console.warn(
         `@gpt2/backends: native BLAS kernel unavailable (${blas}); ${native.NATIVE_BLAS_HINT}.`,
       );
     }

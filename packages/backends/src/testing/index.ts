@@ -13,4 +13,8 @@ export {
 export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
 export { peakRssBytes, resetPeakRss } from './peak-rss.js';
 export { registerReferenceKernels } from './reference-kernels.js';
-export { requireSoftwareWebGpu, systemRequirement } from './require-system.js';
+export {
+  requireNativeBackend,
+  requireSoftwareWebGpu,
+  systemRequirement,
+} from './require-system.js';

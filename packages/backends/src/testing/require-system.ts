@@ -34,3 +34,25 @@ export function requireSoftwareWebGpu(options: { swiftshaderPath?: string } = {}
     'apt-get install chromium libvulkan1',
   );
 }
+
+/**
+ * The native backend needs the package's addon built against OpenBLAS
+ * (scripts/install-system-deps.sh installs the compiler and OpenBLAS in CI).
+ * Activates it once to find out, then leaves the cpu backend active.
+ */
+export async function requireNativeBackend(): Promise<boolean> {
+  const { initBackend } = await import('../init-backend.js');
+  const { NATIVE_BUILD_HINT } = await import('../providers/native.js');
+  let problem = '';
+  try {
+    await initBackend('native');
+  } catch (error) {
+    problem = String((error as Error).message).split('\n')[0] ?? 'unavailable';
+  }
+  await initBackend('cpu');
+  return systemRequirement(
+    `The native backend${problem ? ` (${problem})` : ''}`,
+    problem === '',
+    NATIVE_BUILD_HINT,
+  );
+}

@@ -32,3 +32,24 @@ export async function fileReader(path: string): Promise<SafetensorsReader> {
     close: () => handle.close(),
   };
 }
+
+/**
+ * A {@link fileReader} that opens its handle on the first read, not before:
+ * for sources handed out before anyone decides to read them (a model bundle's
+ * weights). `byteLength` is the file's size, from a `stat` the caller did.
+ */
+export function lazyFileReader(path: string, byteLength: number): SafetensorsReader {
+  let opened: Promise<SafetensorsReader> | undefined;
+  return {
+    name: path,
+    byteLength,
+    async read(offset, length) {
+      opened ??= fileReader(path);
+      return (await opened).read(offset, length);
+    },
+    async close() {
+      if (opened) await (await opened).close?.();
+      opened = undefined;
+    },
+  };
+}

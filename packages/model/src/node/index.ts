@@ -3,7 +3,12 @@
  * model folders, read and written tensor by tensor through file handles.
  */
 export { type FileSink, type OpenFileSink, openFileSink } from './atomic-write.js';
-export { fileReader } from './file-reader.js';
+export {
+  folderFiles,
+  loadModelBundleFromPath,
+  readModelBundleFromPath,
+} from './bundle-folder.js';
+export { fileReader, lazyFileReader } from './file-reader.js';
 export {
   DEFAULT_LLMC_MASTER_WEIGHTS,
   LLMC_MODEL_FILE,

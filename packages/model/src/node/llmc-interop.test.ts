@@ -12,9 +12,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
 import { systemRequirement } from '@gpt2/backends/testing';
+import { REFERENCE_PYTHON, type ReferenceScript, referenceScript } from '@gpt2/reference';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config.js';
@@ -25,14 +25,13 @@ import { bfloat16ToFloat32, float32ToBfloat16 } from '../weights/dtypes.js';
 import { readSafetensors } from '../weights/safetensors.js';
 import { loadLlmcCheckpointFile, saveLlmcCheckpointFile } from './llmc-files.js';
 
-const PYTHON = '/usr/bin/python3';
-const REFERENCE = fileURLToPath(new URL('../../../../tools/reference/', import.meta.url));
+const PYTHON = REFERENCE_PYTHON;
 
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const ready = systemRequirement(`${PYTHON} with torch`, hasTorch, 'apt-get install python3-torch');
 
-function python(script: string, args: string[]): string {
-  const run = spawnSync(PYTHON, [join(REFERENCE, script), ...args], {
+function python(script: ReferenceScript, args: string[]): string {
+  const run = spawnSync(PYTHON, [referenceScript(script), ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 28,
   });

@@ -1,5 +1,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BUNDLE_FILES } from '../bundle/layout.js';
 import { ConfigError } from '../errors/config-error.js';
 import { configFromHF, configToHF } from '../hf-config.js';
 import { GPT2Model } from '../model.js';
@@ -23,9 +24,9 @@ import {
 import { fileReader } from './file-reader.js';
 
 /** The weights file in a model folder (Hugging Face's name). */
-export const WEIGHTS_FILE = 'model.safetensors';
+export const WEIGHTS_FILE = BUNDLE_FILES.weights;
 /** The config file in a model folder (Hugging Face's name and format). */
-export const CONFIG_FILE = 'config.json';
+export const CONFIG_FILE = BUNDLE_FILES.config;
 
 /** Options of {@link loadWeightsFromFile}. */
 export interface LoadWeightsFromFileOptions {

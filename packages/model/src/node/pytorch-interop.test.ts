@@ -11,15 +11,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '@gpt2/backends';
 import { systemRequirement } from '@gpt2/backends/testing';
+import { REFERENCE_PYTHON, referenceScript } from '@gpt2/reference';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from '../hf-config.js';
 import { GPT2Model } from '../model.js';
 import { saveModelFolder } from './model-folder.js';
 
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(
-  new URL('../../../../tools/reference/check_checkpoint.py', import.meta.url),
-);
+const PYTHON = REFERENCE_PYTHON;
+const SCRIPT = referenceScript('check_checkpoint.py');
 const FIXTURES = fileURLToPath(new URL('../__fixtures__/', import.meta.url));
 
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;

@@ -1,4 +1,4 @@
-import { type GPT2Config, readSafetensors, writeSafetensors } from '@gpt2/model';
+import { BUNDLE_FILES, type GPT2Config, readSafetensors, writeSafetensors } from '@gpt2/model';
 import type { TrainingConfig } from '../config.js';
 import { InvalidCheckpointError } from '../errors/invalid-checkpoint-error.js';
 import type { AdamWHyperparameters } from '../optimizer/adamw.js';
@@ -9,16 +9,19 @@ export const CHECKPOINT_FORMAT = 'gpt2-trainer-checkpoint';
 /** Bumped when the layout changes incompatibly. */
 export const CHECKPOINT_VERSION = 1;
 
-/** File names inside a checkpoint folder. */
+/**
+ * File names inside a checkpoint folder: @gpt2/model's bundle layout, so its
+ * bundle reader finds the weights, config and tokenizer of a checkpoint.
+ */
 export const CHECKPOINT_FILES = {
   /** Model weights, Hugging Face GPT-2 safetensors layout. */
-  weights: 'model.safetensors',
+  weights: BUNDLE_FILES.weights,
   /** Model config in Hugging Face form (absent for models without a GPT2Config). */
-  modelConfig: 'config.json',
+  modelConfig: BUNDLE_FILES.config,
   /** AdamW moments `m.<name>`, `v.<name>` (float32). */
-  optimizer: 'optimizer.safetensors',
+  optimizer: BUNDLE_FILES.optimizer,
   /** Everything else, as JSON: see {@link TrainerState}. */
-  state: 'trainer_state.json',
+  state: BUNDLE_FILES.trainerState,
 } as const;
 
 /** The JSON in `trainer_state.json`. */

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import { ADAMW_UPDATE } from '@gpt2/backends/kernels';
+import { requireNativeBackend } from '@gpt2/backends/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AdamW } from './adamw.js';
@@ -214,11 +215,16 @@ print(json.dumps({'w': w.detach().flatten().tolist(), 'b': b.detach().tolist(), 
   });
 });
 
-describe('AdamW with a fused kernel', () => {
-  it("gives the op chain's numbers bit for bit on wasm, and keeps tensor count flat", async (context) => {
-    await initBackend('wasm');
-    // @gpt2/backends registers it on wasm when its native addon is built.
-    const kernel = tf.getKernel(ADAMW_UPDATE.name, 'wasm');
+const FUSED_BACKENDS = [
+  'wasm',
+  ...((await requireNativeBackend()) ? (['native'] as const) : []),
+] as const;
+
+describe.each(FUSED_BACKENDS)('AdamW with a fused kernel on %s', (backend) => {
+  it("gives the op chain's numbers bit for bit, and keeps tensor count flat", async (context) => {
+    await initBackend(backend);
+    // @gpt2/backends registers it on wasm when its native addon is built, and always on native.
+    const kernel = tf.getKernel(ADAMW_UPDATE.name, backend);
     if (!kernel) {
       await initBackend('cpu');
       context.skip('no fused AdamW kernel: the native addon of @gpt2/backends is not built');
@@ -251,11 +257,11 @@ describe('AdamW with a fused kernel', () => {
     };
     try {
       const fused = run();
-      tf.unregisterKernel(ADAMW_UPDATE.name, 'wasm');
+      tf.unregisterKernel(ADAMW_UPDATE.name, backend);
       const chain = run();
       expect(fused).toEqual(chain);
     } finally {
-      if (!tf.getKernel(ADAMW_UPDATE.name, 'wasm')) tf.registerKernel(kernel);
+      if (!tf.getKernel(ADAMW_UPDATE.name, backend)) tf.registerKernel(kernel);
       await initBackend('cpu');
     }
   });

@@ -1,7 +1,9 @@
 /**
- * The optional native BLAS addon (packages/backends/native): OpenBLAS's
- * `cblas_sgemm` run directly on the wasm heap. Node only; absent in browsers.
+ * The optional native addon (packages/backends/native): OpenBLAS's
+ * `cblas_sgemm` run directly on the wasm heap, and the kernels of the
+ * 'native' backend. Node only; absent in browsers.
  */
+import type { NativeKernels } from './native-kernels.js';
 
 /** The addon's functions. Offsets are in bytes into `heap` (the wasm memory). */
 export interface NativeBlas {
@@ -70,14 +72,17 @@ export interface NativeBlas {
   describe(): { library: string; config: string; core?: string } | null;
 }
 
+/** The addon as loaded: the BLAS entry points, and the native backend's kernels when it is recent enough. */
+export type NativeAddon = NativeBlas & Partial<NativeKernels>;
+
 /** How to get the native kernel, in one line. */
 export const NATIVE_BLAS_HINT =
   'for 2-3× faster CPU training, install a C compiler and OpenBLAS (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas) then build it: `pnpm rebuild @gpt2/backends` (in this repository: `pnpm --filter @gpt2/backends build:native`)';
 
-let loaded: Promise<NativeBlas | string> | undefined;
+let loaded: Promise<NativeAddon | string> | undefined;
 
 /** The addon, or why it is unavailable. Loaded once. */
-export function loadNativeBlas(): Promise<NativeBlas | string> {
+export function loadNativeBlas(): Promise<NativeAddon | string> {
   loaded ??= (async () => {
     const process = (globalThis as { process?: { versions?: { node?: string } } }).process;
     if (!process?.versions?.node) return 'not in Node.js';
@@ -89,7 +94,7 @@ export function loadNativeBlas(): Promise<NativeBlas | string> {
       };
       const require = createRequire(import.meta.url);
       // The same path from src/kernels/native and dist/kernels/native.
-      const addon = require('../../../native/build/gpt2_blas.node') as NativeBlas;
+      const addon = require('../../../native/build/gpt2_blas.node') as NativeAddon;
       if (addon.describe() === null) return 'the addon is built but OpenBLAS was not found';
       return addon;
     } catch (error) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRng, hash32, shuffleInPlace } from './rng.js';
+import { createRng, hash32, shuffleInPlace } from './index.js';
 
 describe('createRng', () => {
   it('matches the reference xoshiro128** output for state [1, 2, 3, 4]', () => {

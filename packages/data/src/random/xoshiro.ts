@@ -6,6 +6,8 @@
  * batch sampler share it so that a run can be resumed bit for bit.
  */
 
+import { hash32 } from './hash.js';
+
 /** JSON-serialisable state of an {@link Rng}. */
 export interface RngState {
   /** Always `'xoshiro128**'`; checked on restore. */
@@ -41,27 +43,6 @@ function splitmix32(seed: number): () => number {
     z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
     return (z ^ (z >>> 16)) >>> 0;
   };
-}
-
-/**
- * Hash a list of integers (e.g. `seed, epoch` or `seed, documentIndex`) to one uint32.
- * Used to derive independent seeds for sub-streams without consuming a generator.
- */
-export function hash32(...values: number[]): number {
-  let h = 0x811c9dc5;
-  for (const value of values) {
-    // Split into two 32-bit halves so that seeds up to 2^53 all matter.
-    const low = value >>> 0;
-    const high = Math.floor(value / TWO_POW_32) >>> 0;
-    for (const word of [low, high]) {
-      h = Math.imul(h ^ word, 0x9e3779b1);
-      h ^= h >>> 15;
-      h = Math.imul(h, 0x85ebca77);
-      h ^= h >>> 13;
-    }
-  }
-  h = Math.imul(h ^ (h >>> 16), 0xc2b2ae3d);
-  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function assertSeed(seed: number): void {
@@ -166,18 +147,4 @@ export function createRng(seed: number | RngState): Rng {
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
-}
-
-/** Fisher–Yates shuffle in place, driven by `rng`. Returns the same array. */
-export function shuffleInPlace<T extends { length: number; [index: number]: unknown }>(
-  array: T,
-  rng: Rng,
-): T {
-  for (let i = array.length - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    const tmp = array[i];
-    array[i] = array[j];
-    array[j] = tmp;
-  }
-  return array;
 }

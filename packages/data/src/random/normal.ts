@@ -1,23 +1,10 @@
 /**
  * Seeded Gaussian numbers generated in JavaScript, so one seed gives
  * bit-identical weights on every backend (tfjs's own random ops differ
- * between cpu, wasm and webgpu).
+ * between cpu, wasm and webgpu). `@gpt2/model` fills every initial weight
+ * tensor with {@link fillNormal}, seeded by `hashSeed(seed, tensorName)`.
+ * Stateless by design: a stream is rebuilt from its seed, never saved.
  */
-
-/** A 32-bit hash of a string, mixed with a seed (FNV-1a, then murmur3's finaliser). */
-export function hashSeed(seed: number, key: string): number {
-  let h = (0x811c9dc5 ^ (seed >>> 0) ^ Math.floor(seed / 2 ** 32)) >>> 0;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
 
 /**
  * Uniform floats in (0, 1) from sfc32 (Chris Doty-Humphrey's small fast

@@ -1,0 +1,138 @@
+/**
+ * `@gpt2/backends/native`: the Node native-memory CPU backend (tfjs backend
+ * `'native'`). Tensors are TypedArrays in Node memory, as tfjs-backend-cpu
+ * keeps them (no 4 GB ceiling); the hot kernels run in this package's native
+ * addon: OpenBLAS sgemm, vectorised and threaded element-wise, reduction,
+ * softmax and layout kernels, and the kernel contracts (AdamW, GELU,
+ * LayerNorm, causal attention, softmax cross-entropy).
+ */
+import { totalmem } from 'node:os';
+import { BackendUnavailableError } from '../errors/backend-unavailable-error.js';
+import type { NativeKernels } from '../kernels/native/native-kernels.js';
+import type { BackendProvider } from '../provider.js';
+import { importBackendPackage, switchTo } from './activate.js';
+
+const PACKAGE = '@tensorflow/tfjs-backend-cpu';
+
+/** How to build the addon, in one line. */
+export const NATIVE_BUILD_HINT =
+  'install a C compiler and OpenBLAS (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then build the addon: `pnpm rebuild @gpt2/backends` (in this repository: `pnpm --filter @gpt2/backends build:native`)';
+
+/** The rebuild command alone. */
+const REBUILD =
+  '`pnpm rebuild @gpt2/backends` (in this repository: `pnpm --filter @gpt2/backends build:native`)';
+
+/** Options for {@link createNativeBackend}. */
+export interface NativeBackendOptions {
+  /**
+   * Kernel threads, the calling thread included; matrix products run
+   * single-threaded OpenBLAS calls on them, so OpenBLAS's own threads never
+   * compete with them. Default: every core the process may use.
+   */
+  threads?: number;
+  /**
+   * Bytes of free tensor storage kept for reuse: a training step allocates the
+   * same sizes every step, and fresh memory costs a page fault per 4 KiB. Past
+   * it, released storage is freed at once. Default:
+   * {@link DEFAULT_NATIVE_BACKEND_OPTIONS}.cacheBytes (a quarter of the
+   * machine's memory, up to 8 GiB).
+   */
+  cacheBytes?: number;
+}
+
+/** Defaults of {@link NativeBackendOptions}. */
+export const DEFAULT_NATIVE_BACKEND_OPTIONS = {
+  cacheBytes: Math.min(totalmem() / 4, 8 * 1024 ** 3),
+} as const;
+
+let hintedOld = false;
+
+/** Threads when none are asked for: every core the process may use. */
+async function defaultThreads(): Promise<number> {
+  const os = await import('node:os');
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/**
+ * The native backend. Needs the package's addon built and OpenBLAS
+ * installed; without them it throws a `BackendUnavailableError` whose hint
+ * says how to build the addon (and `'auto'` moves on to wasm).
+ *
+ * ```ts
+ * import { initBackend } from '@gpt2/backends';
+ * import { createNativeBackend } from '@gpt2/backends/native';
+ * await initBackend(createNativeBackend({ threads: 2 }));
+ * ```
+ *
+ * @throws RangeError for a `threads` that is not a positive integer.
+ */
+export function createNativeBackend(options: NativeBackendOptions = {}): BackendProvider {
+  const { threads } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 64)) {
+    throw new RangeError(`threads must be an integer in [1, 64], got ${threads}.`);
+  }
+  const cacheBytes = options.cacheBytes ?? DEFAULT_NATIVE_BACKEND_OPTIONS.cacheBytes;
+  return {
+    name: 'native',
+    runsIn: 'node',
+    async activate(context) {
+      const { loadNativeBlas } = await import('../kernels/native/native-blas.js');
+      const { REQUIRED_KERNELS } = await import('../kernels/native/native-kernels.js');
+      const addon = await loadNativeBlas();
+      if (typeof addon === 'string') {
+        throw new BackendUnavailableError({
+          backend: 'native',
+          reason: addon === 'the addon is not built' ? 'missing' : 'broken',
+          message: `The native backend needs the @gpt2/backends addon: ${addon}.`,
+          hint: NATIVE_BUILD_HINT,
+        });
+      }
+      const lacking = REQUIRED_KERNELS.filter((name) => typeof addon[name] !== 'function');
+      if (lacking.length > 0) {
+        // 'auto' moves on to wasm, which still uses the old addon: say once why native was passed over.
+        if (!hintedOld) {
+          hintedOld = true;
+          console.warn(
+            `@gpt2/backends: the native addon is out of date (no native backend); rebuild it: ${REBUILD}.`,
+          );
+        }
+        throw new BackendUnavailableError({
+          backend: 'native',
+          reason: 'broken',
+          message: `The @gpt2/backends addon was built by an older version (it lacks ${lacking.join(', ')}).`,
+          hint: `rebuild it: ${REBUILD}.`,
+        });
+      }
+      const kernels = addon as typeof addon & NativeKernels;
+      // Registers the cpu kernels the native backend reuses.
+      await importBackendPackage('native', PACKAGE, () => import('@tensorflow/tfjs-backend-cpu'));
+      const { NativeBackend } = await import('../kernels/native/backend.js');
+      const { NATIVE_BACKEND, NATIVE_CONTRACT_KERNELS, registerNativeKernels } = await import(
+        '../kernels/native/register.js'
+      );
+      const natives = registerNativeKernels();
+      const { tf } = context;
+      if (!tf.findBackendFactory(NATIVE_BACKEND)) {
+        tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(kernels), 0);
+      }
+      const wanted = threads ?? (await defaultThreads());
+      if (kernels.poolThreads() !== wanted) kernels.setPoolThreads(wanted);
+      await switchTo(context, 'native', NATIVE_BACKEND, `rebuild the addon: ${NATIVE_BUILD_HINT}.`);
+      (tf.backend() as InstanceType<typeof NativeBackend>).cacheLimitBytes = cacheBytes;
+      const blas = addon.describe();
+      return {
+        tfBackend: NATIVE_BACKEND,
+        device: 'cpu',
+        threads: kernels.poolThreads(),
+        simd: true,
+        patches: [`${natives.length} native kernels`],
+        kernels: [...NATIVE_CONTRACT_KERNELS],
+        ...(blas
+          ? {
+              blas: `${blas.config.split(' ').slice(0, 2).join(' ')}${blas.core ? ` ${blas.core}` : ''}`,
+            }
+          : {}),
+      };
+    },
+  };
+}
