@@ -27,6 +27,7 @@ export type { TokenIds } from './inputs.js';
 export { KVCache, type KVCacheOptions } from './kv-cache.js';
 export * from './llmc/index.js';
 export { type CrossEntropyOptions, crossEntropy, DEFAULT_IGNORE_INDEX } from './loss.js';
+export * from './memory/index.js';
 export {
   DEFAULT_CROSS_ENTROPY_CHUNK,
   DEFAULT_SEED,
