@@ -50,8 +50,8 @@ export function outOfMemoryRemedies(backend: string, training?: boolean): string
   }
   if (training !== false) {
     remedies.push(
-      'a smaller batch with gradient accumulation keeps the effective batch (gradientAccumulationSteps, --grad-accum)',
-      'recompute activations in the backward pass (recompute: true, --recompute): only each block input is kept',
+      'a smaller batch with gradient accumulation keeps the effective batch (gradientAccumulationSteps; gpt2 train --gradientAccumulationSteps N)',
+      'recompute activations in the backward pass (recompute: true; gpt2 train --recompute true): only each block input is kept',
       'fine-tune LoRA adapters instead of every weight: no gradients or AdamW moments for the frozen weights',
     );
   }
