@@ -158,7 +158,9 @@ describe.sequential('gpt2 end to end: tokenizer → prepare → train → sample
       'wasm',
     ]);
     expect(big.code, big.stderr.slice(-2000)).toBe(1);
-    expect(big.stderr).toMatch(/Out of memory on wasm: training a 39K-parameter model .* needs about [\d.]+ GiB/);
+    expect(big.stderr).toMatch(
+      /Out of memory on wasm: training a 39K-parameter model .* needs about [\d.]+ GiB/,
+    );
     expect(big.stderr).toMatch(/--recompute true/);
   });
 
