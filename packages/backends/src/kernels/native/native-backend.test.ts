@@ -334,9 +334,10 @@ function compare(a: Float32Array, b: Float32Array): number {
 
 describe.runIf(hasNative)('native backend kernels against the cpu backend', () => {
   let reference: Float32Array[][];
+  // ~15 s on a quiet 2-core machine; the slack is for a loaded one.
   beforeAll(async () => {
     reference = await runOn('cpu');
-  });
+  }, 180_000);
 
   // 2 threads (every core here) run in the conformance suite; 3 splits unevenly.
   for (const threads of [1, 3]) {
