@@ -15,12 +15,20 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { initBackend } from '@gpt2/backends';
 import { peakRssBytes, resetPeakRss } from '@gpt2/backends/testing';
-import { configToHF, countParameters, GPT2Model, type PresetName, resolveConfig } from '../src/index.js';
+import {
+  configToHF,
+  countParameters,
+  GPT2Model,
+  type PresetName,
+  resolveConfig,
+} from '../src/index.js';
 import { loadModelFolder } from '../src/node/index.js';
 
 const [mode, dir, arg3, arg4] = process.argv.slice(2);
 if (!dir || (mode !== 'write' && mode !== 'load')) {
-  throw new Error('usage: large-checkpoint.ts write DIR [preset] [F32|F16|BF16] | load DIR [backend]');
+  throw new Error(
+    'usage: large-checkpoint.ts write DIR [preset] [F32|F16|BF16] | load DIR [backend]',
+  );
 }
 const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
 
@@ -71,7 +79,9 @@ if (mode === 'write') {
     await file.write(out);
   }
   await file.close();
-  console.log(`wrote ${dir}: ${countParameters(config).toLocaleString('en-US')} parameters, ${dtype}`);
+  console.log(
+    `wrote ${dir}: ${countParameters(config).toLocaleString('en-US')} parameters, ${dtype}`,
+  );
 } else {
   await initBackend((arg3 ?? 'native') as never);
   const before = process.memoryUsage().rss;
