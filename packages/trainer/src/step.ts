@@ -91,7 +91,7 @@ export class TrainingStep {
           const value = model.loss(ids, targets, {
             training: true,
             labelSmoothing: config.labelSmoothing,
-            recompute: config.recompute,
+            ...(config.recompute ? { recompute: true } : {}),
           });
           // Each micro-batch's mean loss is scaled by 1/steps, so the summed gradient is that of the big batch's mean.
           return steps === 1 ? value : (tf.div(value, steps) as tf.Scalar);
