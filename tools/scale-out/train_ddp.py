@@ -59,6 +59,7 @@ DEFAULT_TRAINING = {
     "optimizer": {"beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "weightDecay": 0.1},
     "gradClip": 1.0,
     "labelSmoothing": 0,
+    "recompute": False,
     "evalInterval": 0,
     "evalBatches": 20,
     "evalAtStart": True,
@@ -73,6 +74,7 @@ NOT_HONOURED = {
     "maxTimeMs": "no wall-time limit here: set maxSteps",
     "timeBudget": "no time budget here: set maxSteps and a schedule (the plan of a budgeted run is in its checkpoint's trainer_state.json)",
     "keepBest": "only step checkpoints are written (gpt2 eval picks the latest)",
+    "recompute": "activations are kept, not recomputed (the same numbers, more memory)",
 }
 DEFAULT_BATCH_SIZE = 8  # the CLI's DEFAULT_BATCH_SIZE
 DEFAULT_SEED = 1337  # the CLI's DEFAULT_TRAIN_SEED

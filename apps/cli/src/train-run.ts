@@ -26,6 +26,7 @@ import { describeLora, loadModel, RUN_FILES } from './checkpoint.js';
 import type { CliContext } from './cli/context.js';
 import { UserError } from './errors/user-error.js';
 import { ensureWritableDirectory, requireDirectory } from './io/files.js';
+import { checkRunMemory } from './memory.js';
 import { MetricsLog, readLossHistory } from './metrics-log.js';
 
 import { type LossPoint, writeLossCurveSvg } from './plot/loss-curve.js';
@@ -228,6 +229,23 @@ export async function runTraining(
       ...(mode ? { mode } : {}),
     });
     const valSampler = createBatchSampler(val, { batchSize, blockSize, seed: seed + 1 });
+    try {
+      // Before the first step: a run that cannot fit fails now, naming the ways out.
+      checkRunMemory(
+        config,
+        {
+          batchSize,
+          contextLength: blockSize,
+          training: true,
+          recompute: file.training?.recompute ?? false,
+          gradientAccumulationSteps: file.training?.gradientAccumulationSteps ?? 1,
+        },
+        backend,
+      );
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
 
     const peakFlops = options.peakFlops ?? (await measurePeakFlops());
     // A deadline becomes the time budget now, after the set-up above took its share.

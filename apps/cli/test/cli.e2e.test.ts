@@ -151,6 +151,59 @@ describe.sequential('gpt2 end to end: tokenizer → prepare → train → sample
     expect(report.meanNll).toBeLessThan(Math.log(400) + 0.5);
   });
 
+  it('estimates memory with info --memory, and refuses a training run wasm cannot hold', async () => {
+    const table = await cli([
+      'info',
+      '--memory',
+      'gpt2',
+      '--batch',
+      '8',
+      '--context',
+      '512',
+      '--backend',
+      'wasm',
+    ]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^AdamW moments +949 MiB/m);
+    expect(table.stdout).toMatch(/^limit +4\.00 GiB +the wasm32 heap \(wasm\): .* short$/m);
+    const json = await cli([
+      'info',
+      '--memory',
+      'gpt2',
+      '--batch',
+      '1',
+      '--context',
+      '128',
+      '--recompute',
+      '--json',
+    ]);
+    const { memory } = JSON.parse(json.stdout);
+    expect(memory.training.options).toMatchObject({
+      batchSize: 1,
+      contextLength: 128,
+      recompute: true,
+    });
+    expect(memory.sampling.totalBytes).toBeLessThan(memory.training.totalBytes);
+    // A training run checks the same estimate before its first step.
+    // The tiny model (width 32, 2 layers) at batch 16384 × 32: ~15 GB of activations.
+    const big = await cli([
+      'train',
+      '--config',
+      'tiny.json',
+      '--out',
+      'too-big',
+      '--data.batchSize',
+      '16384',
+      '--backend',
+      'wasm',
+    ]);
+    expect(big.code, big.stderr.slice(-2000)).toBe(1);
+    expect(big.stderr).toMatch(
+      /Out of memory on wasm: training a 39K-parameter model .* needs about [\d.]+ GiB/,
+    );
+    expect(big.stderr).toMatch(/--recompute true/);
+  });
+
   it('resumes a run and refuses to start over in the same folder', async () => {
     const again = await cli(['train', '--config', 'tiny.json']);
     expect(again.code).toBe(1);

@@ -19,6 +19,7 @@ export {
   type InitBackendOptions,
   initBackend,
 } from './init-backend.js';
+export { type MemoryTracker, trackMemory } from './memory/track-memory.js';
 export {
   DEFAULT_PEAK_FLOPS_SIZE,
   type MeasurePeakFlopsOptions,

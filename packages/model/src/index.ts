@@ -30,7 +30,9 @@ export { KVCache, type KVCacheOptions } from './kv-cache.js';
 export * from './llmc/index.js';
 export * from './lora/index.js';
 export { type CrossEntropyOptions, crossEntropy, DEFAULT_IGNORE_INDEX } from './loss.js';
+export * from './memory/index.js';
 export {
+  DEFAULT_CROSS_ENTROPY_CHUNK,
   DEFAULT_SEED,
   type ForwardOptions,
   type GPT2Init,
@@ -39,6 +41,11 @@ export {
   type LinearBranch,
   type LossOptions,
 } from './model.js';
+export {
+  CHUNKED_CROSS_ENTROPY_MIN_BYTES,
+  crossEntropyChunkRows,
+  MIN_CROSS_ENTROPY_CHUNK,
+} from './ops/lm-head-cross-entropy.js';
 export { PRESETS, type PresetName } from './presets.js';
 export * from './weights/index.js';
 

@@ -6,7 +6,7 @@ export type TokenIds = tf.Tensor2D | ArrayLike<number>[];
 
 // Backends whose tensors live in host memory: reading ids back costs a copy of
 // B·T ints, not a GPU round trip, so the range check is cheap there.
-const HOST_BACKENDS = new Set(['cpu', 'wasm', 'tensorflow']);
+const HOST_BACKENDS = new Set(['cpu', 'wasm', 'native', 'tensorflow']);
 
 /** Options for {@link toTokenTensor}. */
 export interface ToTokenTensorOptions {

@@ -13,11 +13,18 @@ import { type GPT2Config, validateConfig } from './config.js';
 import { ContextLengthError } from './errors/context-length-error.js';
 import { type TokenIds, toTokenTensor } from './inputs.js';
 import { KVCache } from './kv-cache.js';
-import { type CrossEntropyOptions, crossEntropy } from './loss.js';
+import {
+  type CrossEntropyOptions,
+  crossEntropy,
+  crossEntropyAttrs,
+  meanOverKept,
+  targetRows,
+} from './loss.js';
 import { causalSelfAttention } from './ops/causal-attention.js';
 import { gelu } from './ops/gelu.js';
 import { layerNorm } from './ops/layer-norm.js';
 import { linearGelu } from './ops/linear-gelu.js';
+import { crossEntropyChunkRows, lmHeadCrossEntropyRows } from './ops/lm-head-cross-entropy.js';
 import { sinusoidalTable } from './sinusoidal.js';
 
 /** How a new parameter is filled. */
@@ -32,6 +39,11 @@ interface ForwardContext {
   training: boolean;
   /** Dropout when training, identity otherwise. */
   dropout: <T extends tf.Tensor>(x: T, rate: number) => T;
+  /**
+   * The seed the next dropout of `rate` uses, or undefined when no dropout
+   * applies (not training, or rate 0). `draw: false` only asks whether one applies.
+   */
+  dropoutSeed: (rate: number, draw?: boolean) => number | undefined;
   /** Additive causal mask [T, Tk] (0 or -1e9), absent when T = 1. */
   mask: tf.Tensor2D | undefined;
   cache: KVCache | undefined;
@@ -212,7 +224,13 @@ class Block {
 
   /** Pre-LayerNorm residual block (GPT-2 §2.3). */
   forward(x: tf.Tensor3D, context: ForwardContext): tf.Tensor3D {
-    if (context.cache && !context.training && useKernel(GPT2_BLOCK)) {
+    // The fused block knows nothing of LoRA branches: a model under an adapter keeps the ops.
+    if (
+      context.cache &&
+      !context.training &&
+      context.branches.size === 0 &&
+      useKernel(GPT2_BLOCK)
+    ) {
       return this.#forwardFused(x, context.cache);
     }
     x = tf.add(x, this.attn.forward(this.ln1.forward(x), context)); // [B, T, C]
@@ -254,6 +272,95 @@ class Block {
     cache.set(this.layer, keys, values);
     return y;
   }
+
+  /** The block's variables, in a fixed order (the recomputed block's inputs). */
+  variables(): tf.Variable[] {
+    const { ln1, attn, ln2, mlp } = this;
+    return [
+      ln1.weight,
+      ln1.bias,
+      attn.cAttnWeight,
+      attn.cAttnBias,
+      attn.cProjWeight,
+      attn.cProjBias,
+      ln2.weight,
+      ln2.bias,
+      mlp.cFcWeight,
+      mlp.cFcBias,
+      mlp.cProjWeight,
+      mlp.cProjBias,
+    ].filter((v): v is tf.Variable => v !== undefined);
+  }
+}
+
+/**
+ * Runs `body` (an autodiff pass) on a tape of its own inside a gradient
+ * function. tfjs keeps one active tape: a nested `gradients` call would
+ * replace the tape of the backward pass that is running (and clear it when
+ * done, which breaks the outer pass's clean-up), so it is set aside and put back.
+ */
+function onOwnTape<T>(body: () => T): T {
+  const state = tf.engine().state as unknown as { activeTape: unknown };
+  const outer = state.activeTape;
+  try {
+    return body();
+  } finally {
+    state.activeTape = outer;
+  }
+}
+
+/**
+ * A block whose activations are recomputed in the backward pass (activation
+ * checkpointing, Chen et al. 2016): the forward pass keeps only the block's
+ * input; the backward pass runs the block forward again on its own tape and
+ * differentiates that. The block's variables are passed as inputs of the
+ * custom gradient, so they receive their gradients (a customGrad sees only
+ * its inputs). Dropout draws its seeds once, in the forward pass, and the
+ * recomputation replays them: the same masks, so the same gradients.
+ */
+function recomputedBlock(
+  block: Block,
+  context: ForwardContext,
+  replayMask: () => tf.Tensor2D | undefined,
+): (x: tf.Tensor3D) => tf.Tensor3D {
+  const variables = block.variables();
+  const seeds: number[] = [];
+  const recording: ForwardContext = {
+    ...context,
+    dropout: (x, rate) => {
+      const seed = context.dropoutSeed(rate);
+      if (seed === undefined) return x;
+      seeds.push(seed);
+      return tf.dropout(x, rate, undefined, seed) as typeof x;
+    },
+  };
+  const run = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.at(-1) as tf.GradSaveFunc;
+    const x = args[0] as tf.Tensor3D;
+    save([x]);
+    return {
+      value: block.forward(x, recording), // [B, T, C]; the tape is off in here
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+        tf.tidy(() => {
+          let next = 0;
+          const replaying: ForwardContext = {
+            ...context,
+            mask: replayMask(), // the forward pass's slice is gone by now
+            dropout: (t, rate) =>
+              context.dropoutSeed(rate, false) === undefined
+                ? t
+                : (tf.dropout(t, rate, undefined, seeds[next++]) as typeof t),
+          };
+          const input = saved[0] as tf.Tensor3D;
+          const { value, grads } = onOwnTape(() =>
+            tf.engine().gradients(() => block.forward(input, replaying), [input, ...variables], dy),
+          );
+          value.dispose();
+          return grads;
+        }),
+    };
+  }) as (x: tf.Tensor3D, ...variables: tf.Variable[]) => tf.Tensor3D;
+  return (x) => run(x, ...variables);
 }
 
 /** How {@link GPT2Model.create} fills the parameters. */
@@ -293,7 +400,26 @@ export interface ForwardOptions {
 export interface LossOptions extends CrossEntropyOptions {
   /** Apply dropout. Default: false. */
   training?: boolean;
+  /**
+   * Keep only each block's input during the forward pass and recompute the
+   * block's activations in the backward pass (activation checkpointing): the
+   * activations of all blocks but one are never held, for about one more
+   * forward pass of compute. Matters only under a gradient tape. Default: false.
+   */
+  recompute?: boolean;
+  /**
+   * How the output head and the cross-entropy run. `'auto'`: in chunks of
+   * tokens (a fused head + cross-entropy whose [B·T, V] logits and their
+   * gradient never exist whole) when the logits would be large, whole
+   * otherwise (see `crossEntropyChunkRows`); a number n > 0: chunks of n
+   * tokens; 0: the logits whole, as {@link GPT2Model.forward} gives them.
+   * Default: {@link DEFAULT_CROSS_ENTROPY_CHUNK} (`'auto'`).
+   */
+  crossEntropyChunk?: number | 'auto';
 }
+
+/** Default {@link LossOptions.crossEntropyChunk}. */
+export const DEFAULT_CROSS_ENTROPY_CHUNK = 'auto';
 
 /** Default {@link GPT2ModelOptions.seed} (nanoGPT's). */
 export const DEFAULT_SEED = 1337;
@@ -438,50 +564,117 @@ export class GPT2Model {
    */
   forward(ids: TokenIds, options: ForwardOptions = {}): tf.Tensor3D {
     this.#assertLive();
-    const { cache, training = false, lastPositionOnly = false } = options;
-    const { vocabSize: V, nPositions: P, nEmbd: C } = this.config;
+    const { cache } = options;
     if (cache !== undefined) this.#checkCache(cache);
     return tf.tidy(() => {
-      const idx = toTokenTensor(ids, { input: 'ids', vocabSize: V });
-      const [B, T] = idx.shape;
-      const start = cache?.length ?? 0;
-      if (start + T > P)
-        throw new ContextLengthError({ length: start + T, nPositions: P, cached: start });
-      if (cache && B !== cache.batchSize) {
-        throw new RangeError(`ids have batch size ${B}, the KV cache ${cache.batchSize}.`);
-      }
-      const context: ForwardContext = {
-        training,
-        dropout: (x, rate) => (training && rate > 0 ? this.#dropout(x, rate) : x),
-        mask: T > 1 ? tf.slice(this.#mask(), [start, 0], [T, start + T]) : undefined, // [T, Tk]
-        cache,
-        branches: this.#branches,
-      };
-      const tok = tf.reshape(tf.gather(this.#wte, tf.reshape(idx, [B * T])), [B, T, C]); // [B, T, C]
-      const pos = tf.slice(this.#positions(), [start, 0], [T, C]); // [T, C]
-      let x = context.dropout(tf.add(tok, pos), this.config.embdPdrop) as tf.Tensor3D; // [B, T, C]
-      for (const block of this.#blocks) x = block.forward(x, context); // [B, T, C]
-      cache?.advance(T);
-      // nanoGPT's inference-time optimisation: only the last position's logits.
-      if (lastPositionOnly && T > 1) x = tf.slice(x, [0, T - 1, 0], [B, 1, C]); // [B, 1, C]
-      const To = x.shape[1]; // T, or 1
-      x = this.#lnF.forward(x); // [B, To, C]
+      const x = this.#hidden(ids, options); // [B, To, C]
+      const [B, To, C] = x.shape;
       // Weight tying (Press & Wolf 2017; GPT-2): the output projection is the
       // token embedding, logits = x @ wte^T.
-      const head = this.#lmHead ?? this.#wte;
-      const logits = tf.matMul(tf.reshape(x, [B * To, C]), head as tf.Tensor2D, false, true); // [B*To, V]
-      return tf.reshape(logits, [B, To, V]) as tf.Tensor3D; // [B, To, V]
+      const logits = tf.matMul(tf.reshape(x, [B * To, C]), this.#head(), false, true); // [B*To, V]
+      return tf.reshape(logits, [B, To, this.config.vocabSize]) as tf.Tensor3D; // [B, To, V]
     });
   }
 
   /**
    * Mean cross-entropy of the next-token predictions for `ids` against
-   * `targets` (both [B, T]), over targets that are not `ignoreIndex`.
+   * `targets` (both [B, T]), over targets that are not `ignoreIndex`. With
+   * large logits the head and the loss run in chunks of tokens, and with
+   * `recompute` the blocks' activations are recomputed in the backward pass
+   * (see {@link LossOptions}).
    */
   loss(ids: TokenIds, targets: TokenIds, options: LossOptions = {}): tf.Scalar {
-    return tf.tidy(() =>
-      crossEntropy(this.forward(ids, { training: options.training ?? false }), targets, options),
-    );
+    this.#assertLive();
+    const attrs = crossEntropyAttrs(options);
+    const { training = false, recompute = false } = options;
+    if (typeof recompute !== 'boolean') {
+      throw new TypeError(`recompute must be a boolean, got ${String(recompute)}.`);
+    }
+    return tf.tidy(() => {
+      const x = this.#hidden(ids, { training, recompute }); // [B, T, C]
+      const [B, T, C] = x.shape;
+      const V = this.config.vocabSize;
+      const chunk = crossEntropyChunkRows(
+        options.crossEntropyChunk ?? DEFAULT_CROSS_ENTROPY_CHUNK,
+        B * T,
+        V,
+        C,
+      );
+      if (chunk === 0) {
+        const logits = tf.matMul(tf.reshape(x, [B * T, C]), this.#head(), false, true); // [B*T, V]
+        return crossEntropy(tf.reshape(logits, [B, T, V]) as tf.Tensor3D, targets, attrs);
+      }
+      const y = targetRows(targets, [B, T], V, attrs.ignoreIndex); // [B*T]
+      const { loss, weights } = lmHeadCrossEntropyRows(
+        tf.reshape(x, [B * T, C]) as tf.Tensor2D,
+        this.#head(),
+        y,
+        attrs,
+        chunk,
+      ); // [B*T] each
+      return meanOverKept(loss, weights);
+    });
+  }
+
+  /** The output head [V, C]: `lm_head`, or the token embedding when tied. */
+  #head(): tf.Tensor2D {
+    return (this.#lmHead ?? this.#wte) as tf.Tensor2D;
+  }
+
+  /**
+   * The final hidden states, after ln_f: [B, T, C] ([B, 1, C] with
+   * `lastPositionOnly`). Call inside `tf.tidy`.
+   */
+  #hidden(ids: TokenIds, options: ForwardOptions & { recompute?: boolean }): tf.Tensor3D {
+    const { cache, training = false, lastPositionOnly = false, recompute = false } = options;
+    const { vocabSize: V, nPositions: P, nEmbd: C } = this.config;
+    const idx = toTokenTensor(ids, { input: 'ids', vocabSize: V });
+    const [B, T] = idx.shape;
+    const start = cache?.length ?? 0;
+    if (start + T > P)
+      throw new ContextLengthError({ length: start + T, nPositions: P, cached: start });
+    if (cache && B !== cache.batchSize) {
+      throw new RangeError(`ids have batch size ${B}, the KV cache ${cache.batchSize}.`);
+    }
+    // A recomputed block differentiates the block's own variables only; an
+    // adapter's would get no gradient. Adapters train in little memory anyway.
+    if (recompute && this.#branches.size > 0) {
+      throw new Error(
+        'recompute is not supported on a model with LoRA adapters attached: train the adapters without recompute (their gradients and moments are small).',
+      );
+    }
+    const maskSlice = () =>
+      T > 1 ? (tf.slice(this.#mask(), [start, 0], [T, start + T]) as tf.Tensor2D) : undefined; // [T, Tk]
+    const dropoutSeed = (rate: number, draw = true) =>
+      training && rate > 0 ? (draw ? this.#nextDropoutSeed() : 0) : undefined;
+    const context: ForwardContext = {
+      training,
+      dropout: (x, rate) => {
+        const seed = dropoutSeed(rate);
+        return seed === undefined ? x : (tf.dropout(x, rate, undefined, seed) as typeof x);
+      },
+      dropoutSeed,
+      mask: maskSlice(),
+      cache,
+      branches: this.#branches,
+    };
+    const tok = tf.reshape(tf.gather(this.#wte, tf.reshape(idx, [B * T])), [B, T, C]); // [B, T, C]
+    const pos = tf.slice(this.#positions(), [start, 0], [T, C]); // [T, C]
+    let x = context.dropout(tf.add(tok, pos), this.config.embdPdrop) as tf.Tensor3D; // [B, T, C]
+    for (const block of this.#blocks) {
+      if (recompute && !cache) {
+        x = recomputedBlock(block, context, maskSlice)(x); // [B, T, C]
+      } else {
+        // A tidy per block: its temporaries go as soon as it is done (what
+        // a gradient needs is kept by the tape, whatever the tidy).
+        const input = x;
+        x = tf.tidy(() => block.forward(input, context)); // [B, T, C]
+      }
+    }
+    cache?.advance(T);
+    // nanoGPT's inference-time optimisation: only the last position's logits.
+    if (lastPositionOnly && T > 1) x = tf.slice(x, [0, T - 1, 0], [B, 1, C]); // [B, 1, C]
+    return this.#lnF.forward(x); // [B, To, C]
   }
 
   /** True after {@link dispose}. */
@@ -535,10 +728,9 @@ export class GPT2Model {
     this.#dropoutCalls = state.dropoutCalls;
   }
 
-  #dropout<T extends tf.Tensor>(x: T, rate: number): T {
-    // A fresh, reproducible seed per call: same model seed, same masks.
-    const seed = hashSeed(this.#seed, `dropout:${this.#dropoutCalls++}`);
-    return tf.dropout(x, rate, undefined, seed) as T;
+  /** A fresh, reproducible seed per dropout call: same model seed, same masks. */
+  #nextDropoutSeed(): number {
+    return hashSeed(this.#seed, `dropout:${this.#dropoutCalls++}`);
   }
 
   #checkCache(cache: KVCache): void {

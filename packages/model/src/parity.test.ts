@@ -12,6 +12,10 @@
  * tensor (a relative error scaled by the tensor's largest magnitude, so that
  * entries near zero do not blow it up). Scalars: |ours - torch| / |torch|.
  * The reference values were computed in float64 from the float32 weights.
+ *
+ * The memory-lean paths of the loss (the chunked head + cross-entropy, and
+ * recomputed blocks) are held to the same tolerances against PyTorch, and
+ * their distance from the plain path is printed.
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
@@ -23,7 +27,7 @@ import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from './hf-config.js';
-import { GPT2Model } from './model.js';
+import { GPT2Model, type LossOptions } from './model.js';
 import { loadWeights } from './weights/load-weights.js';
 import { readSafetensors, type SafetensorsTensor } from './weights/safetensors.js';
 
@@ -64,6 +68,14 @@ function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): nu
 
 const measured: string[] = [];
 afterAll(() => console.log(`PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
+
+/** The loss paths checked: plain, and each memory-lean one (chunks of 7 of 32 rows, a remainder of 4). */
+const PATHS: ReadonlyArray<{ path: string; options: LossOptions }> = [
+  { path: 'plain', options: { crossEntropyChunk: 0 } },
+  { path: 'chunked CE', options: { crossEntropyChunk: 7 } },
+  { path: 'recompute', options: { crossEntropyChunk: 0, recompute: true } },
+  { path: 'recompute + chunked CE', options: { crossEntropyChunk: 7, recompute: true } },
+];
 
 const BACKENDS = [
   { label: 'cpu', backend: 'cpu', provider: () => createCpuBackend() },
@@ -124,48 +136,65 @@ describe.each(BACKENDS)('PyTorch parity on $label', ({ label, backend, provider 
     expect(logits.shape).toEqual(reference('logits').shape);
     const logitsError = scaledError(await logits.data(), reference('logits').data);
     logits.dispose();
-
-    const loss = model.loss(ids, targets);
-    const lossValue = (await loss.data())[0]!;
-    loss.dispose();
-    const expectedLoss = reference('loss.f64').data[0]!;
-    const lossError = Math.abs(lossValue - expectedLoss) / Math.abs(expectedLoss);
-
-    const masked = asIds('targets_masked');
-    const maskedLoss = model.loss(ids, masked, { ignoreIndex: -1 });
-    const maskedValue = (await maskedLoss.data())[0]!;
-    tf.dispose([masked, maskedLoss]);
-    const expectedMasked = reference('loss_masked.f64').data[0]!;
-    const maskedError = Math.abs(maskedValue - expectedMasked) / Math.abs(expectedMasked);
-
-    measured.push(
-      `  ${label}: logits ${logitsError.toExponential(2)}, loss ${lossError.toExponential(2)}, ` +
-        `masked loss ${maskedError.toExponential(2)}`,
-    );
     expect(logitsError).toBeLessThanOrEqual(LOGITS_TOLERANCE);
-    expect(lossError).toBeLessThanOrEqual(LOSS_TOLERANCE);
-    expect(maskedError).toBeLessThanOrEqual(LOSS_TOLERANCE);
+    measured.push(`  ${label}: logits ${logitsError.toExponential(2)}`);
+
+    for (const { path, options } of PATHS) {
+      const loss = model.loss(ids, targets, options);
+      const lossValue = (await loss.data())[0]!;
+      loss.dispose();
+      const expectedLoss = reference('loss.f64').data[0]!;
+      const lossError = Math.abs(lossValue - expectedLoss) / Math.abs(expectedLoss);
+
+      const masked = asIds('targets_masked');
+      const maskedLoss = model.loss(ids, masked, { ...options, ignoreIndex: -1 });
+      const maskedValue = (await maskedLoss.data())[0]!;
+      tf.dispose([masked, maskedLoss]);
+      const expectedMasked = reference('loss_masked.f64').data[0]!;
+      const maskedError = Math.abs(maskedValue - expectedMasked) / Math.abs(expectedMasked);
+
+      measured.push(
+        `  ${label}, ${path}: loss ${lossError.toExponential(2)}, masked loss ${maskedError.toExponential(2)}`,
+      );
+      expect(lossError, path).toBeLessThanOrEqual(LOSS_TOLERANCE);
+      expect(maskedError, path).toBeLessThanOrEqual(LOSS_TOLERANCE);
+    }
   });
 
-  it('every parameter gradient matches, without leaks', async () => {
-    const before = tf.memory().numTensors;
-    const parameters = model.parameters();
-    const { value, grads } = tf.variableGrads(
-      () => model.loss(ids, targets),
-      [...parameters.values()],
-    );
-    let worst = { name: '', error: 0 };
-    for (const [name, variable] of parameters) {
-      const grad = grads[variable.name];
-      expect(grad, `gradient of ${name}`).toBeDefined();
-      const expected = reference(`grad.${name}`);
-      expect(grad!.shape, name).toEqual(expected.shape);
-      const error = scaledError(await grad!.data(), expected.data);
-      if (error > worst.error) worst = { name, error };
-      expect(error, `gradient of ${name}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
-    }
-    measured.push(`  ${label}: worst gradient ${worst.error.toExponential(2)} (${worst.name})`);
-    tf.dispose([value, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
-  });
+  it.each(PATHS)(
+    'every parameter gradient matches ($path), without leaks',
+    async ({ path, options }) => {
+      const before = tf.memory().numTensors;
+      const parameters = model.parameters();
+      const lossOf = (o: LossOptions) =>
+        tf.variableGrads(() => model.loss(ids, targets, o), [...parameters.values()]);
+      const { value, grads } = lossOf(options);
+      const plain = path === 'plain' ? undefined : lossOf(PATHS[0]!.options);
+      let worst = { name: '', error: 0 };
+      let fromPlain = 0;
+      for (const [name, variable] of parameters) {
+        const grad = grads[variable.name];
+        expect(grad, `gradient of ${name}`).toBeDefined();
+        const expected = reference(`grad.${name}`);
+        expect(grad!.shape, name).toEqual(expected.shape);
+        const data = await grad!.data();
+        const error = scaledError(data, expected.data);
+        if (error > worst.error) worst = { name, error };
+        expect(error, `gradient of ${name}`).toBeLessThanOrEqual(GRADIENT_TOLERANCE);
+        if (plain) {
+          fromPlain = Math.max(
+            fromPlain,
+            scaledError(data, await plain.grads[variable.name]!.data()),
+          );
+        }
+      }
+      measured.push(
+        `  ${label}, ${path}: worst gradient ${worst.error.toExponential(2)} (${worst.name})` +
+          (plain ? `; from the plain path ${fromPlain.toExponential(2)}` : ''),
+      );
+      tf.dispose([value, ...Object.values(grads)]);
+      if (plain) tf.dispose([plain.value, ...Object.values(plain.grads)]);
+      expect(tf.memory().numTensors).toBe(before);
+    },
+  );
 });

@@ -40,6 +40,12 @@ export interface TrainingConfig {
   gradClip: number;
   /** Label smoothing ε for the training loss; 0 is off. */
   labelSmoothing: number;
+  /**
+   * Recompute each block's activations in the backward pass instead of
+   * keeping them: a step holds one block's activations, not all of them, for
+   * about one more forward pass of compute. The same loss and gradients.
+   */
+  recompute: boolean;
   /** Evaluate every this many steps; 0: only at the start and the end. */
   evalInterval: number;
   /** Validation batches per evaluation (mean loss over them). */
@@ -75,6 +81,7 @@ export const DEFAULT_TRAINING_CONFIG: TrainingConfig = {
   optimizer: { ...DEFAULT_ADAMW },
   gradClip: 1.0,
   labelSmoothing: 0,
+  recompute: false,
   evalInterval: 0,
   evalBatches: 20,
   evalAtStart: true,
@@ -138,6 +145,11 @@ export function resolveTrainingConfig(input: TrainingConfigInput = {}): Training
   }
   if (!(config.gradClip >= 0))
     throw new RangeError(`Training config: gradClip must be ≥ 0, got ${config.gradClip}.`);
+  if (typeof config.recompute !== 'boolean') {
+    throw new RangeError(
+      `Training config: recompute must be true or false, got ${String(config.recompute)}.`,
+    );
+  }
   if (!(config.labelSmoothing >= 0 && config.labelSmoothing < 1)) {
     throw new RangeError(
       `Training config: labelSmoothing must be in [0, 1), got ${config.labelSmoothing}.`,

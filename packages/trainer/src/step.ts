@@ -95,6 +95,7 @@ export class TrainingStep {
           const value = model.loss(ids, targets, {
             training: true,
             labelSmoothing: config.labelSmoothing,
+            ...(config.recompute ? { recompute: true } : {}),
           });
           // Each micro-batch's mean loss is scaled by 1/steps, so the summed gradient is that of the big batch's mean.
           return steps === 1 ? value : (tf.div(value, steps) as tf.Scalar);
@@ -107,11 +108,15 @@ export class TrainingStep {
         grads = micrograds;
         loss = result.value;
       } else {
-        const previous = grads;
+        // One parameter at a time, so the sum never holds a third set of gradients.
+        const sums = grads;
+        sums.forEach((g, i) => {
+          sums[i] = tf.add(g, micrograds[i]!);
+          tf.dispose([g, micrograds[i]!]);
+        });
         const previousLoss = loss;
-        grads = tf.tidy(() => previous.map((g, i) => tf.add(g, micrograds[i]!)));
-        loss = tf.tidy(() => tf.add(previousLoss, result.value) as tf.Scalar);
-        tf.dispose([...previous, previousLoss, ...micrograds, result.value]);
+        loss = tf.add(previousLoss, result.value) as tf.Scalar;
+        tf.dispose([previousLoss, result.value]);
       }
     }
     return { grads: grads!, loss: loss!, tokens };

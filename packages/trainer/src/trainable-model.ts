@@ -7,6 +7,8 @@ export interface TrainableLossOptions {
   training?: boolean;
   /** Label smoothing ε in [0, 1). */
   labelSmoothing?: number;
+  /** Recompute each block's activations in the backward pass (a model without blocks may ignore it). */
+  recompute?: boolean;
 }
 
 /**

@@ -16,6 +16,7 @@ import type { ParsedCommand } from '../cli/command.js';
 import type { CliContext } from '../cli/context.js';
 import { UserError } from '../errors/user-error.js';
 import { requireDirectory, requireFile, resolvePath } from '../io/files.js';
+import { checkRunMemory } from '../memory.js';
 import { formatProgressBar } from '../progress/progress-bar.js';
 import { ProgressLine } from '../progress/progress-line.js';
 import type { evalSpec } from './specs.js';
@@ -66,12 +67,30 @@ export async function runEval(
   const shardsDir = values.shards ? resolvePath(context, values.shards) : undefined;
   if (shardsDir) await requireDirectory(shardsDir, 'Shard folder');
 
-  await selectBackend(values.backend, context);
+  const backend = await selectBackend(values.backend, context);
   const loaded = await loadModel(context, positionals[0]!, {
     tokenizer: values.tokenizer,
     adapter: values.adapter,
   });
   const { model, tokenizer } = loaded;
+  try {
+    // Scoring reads the logits of every position: [batch, context, vocab].
+    checkRunMemory(
+      model.config,
+      {
+        batchSize: values['batch-size'] ?? 1,
+        contextLength: Math.min(
+          values['context-length'] ?? model.config.nPositions,
+          model.config.nPositions,
+        ),
+        inference: 'logits',
+      },
+      backend,
+    );
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   const progress = new ProgressLine(context.stderr);
   const onProgress = (event: ProgressEvent) =>
     progress.update(

@@ -1,10 +1,12 @@
 import { type BackendInfo, describeBackend, initBackend } from '@gpt2/backends';
-import { countParameters, flopsPerToken } from '@gpt2/model';
+import { countParameters, flopsPerToken, formatMemoryTable } from '@gpt2/model';
 import * as tf from '@tensorflow/tfjs-core';
 import { backendOptions, selectBackend } from '../backend.js';
 import type { ParsedCommand } from '../cli/command.js';
 import type { CliContext } from '../cli/context.js';
+import { UsageError } from '../errors/usage-error.js';
 import { resolvePath } from '../io/files.js';
+import { activeMemoryLimit, estimateRunMemory } from '../memory.js';
 import { loadModelConfig, PRESET_NAMES } from '../model-config.js';
 import { formatCount } from '../progress/format.js';
 import { formatTable } from '../table.js';
@@ -74,8 +76,33 @@ export async function runInfo(
         };
       })()
     : undefined;
+  if (values.memory && !model) {
+    throw new UsageError('info --memory needs a MODEL: a preset name, config file or checkpoint.');
+  }
+  const memory =
+    values.memory && model
+      ? (() => {
+          const common = {
+            batchSize: values.batch ?? 1,
+            contextLength: values.context ?? model.config.nPositions,
+          };
+          return {
+            limit: activeMemoryLimit(),
+            training: estimateRunMemory(
+              model.config,
+              { ...common, training: true, recompute: values.recompute ?? false },
+              selected,
+            ),
+            sampling: estimateRunMemory(
+              model.config,
+              { ...common, inference: 'generate' },
+              selected,
+            ),
+          };
+        })()
+      : undefined;
   if (values.json) {
-    context.stdout.write(`${JSON.stringify({ versions, backends, model }, null, 2)}\n`);
+    context.stdout.write(`${JSON.stringify({ versions, backends, model, memory }, null, 2)}\n`);
     return;
   }
   context.stdout.write(
@@ -113,5 +140,10 @@ export async function runInfo(
         alignRight: [],
       }),
     );
+  }
+  if (memory) {
+    for (const estimate of [memory.training, memory.sampling]) {
+      context.stdout.write(`\n${formatMemoryTable(estimate, memory.limit)}\n`);
+    }
   }
 }

@@ -6,6 +6,7 @@ import type { ParsedCommand } from '../cli/command.js';
 import type { CliContext } from '../cli/context.js';
 import { UserError } from '../errors/user-error.js';
 import { readStdin, requireFile, resolvePath } from '../io/files.js';
+import { checkRunMemory } from '../memory.js';
 import type { sampleSpec } from './specs.js';
 
 type SampleValues = ParsedCommand<typeof sampleSpec>['values'];
@@ -54,12 +55,27 @@ export async function runSample(
 ): Promise<void> {
   const prompt = await readPrompt(values, context);
   const options = generateOptionsFrom(values);
-  await selectBackend(values.backend, context);
+  const backend = await selectBackend(values.backend, context);
   const loaded = await loadModel(context, positionals[0]!, {
     tokenizer: values.tokenizer,
     adapter: values.adapter,
   });
   const { model, tokenizer } = loaded;
+  try {
+    // The whole context at once: generation may run up to it (and past it, sliding).
+    checkRunMemory(
+      model.config,
+      {
+        batchSize: (options.numReturnSequences ?? 1) * (options.numBeams ?? 1),
+        contextLength: model.config.nPositions,
+        inference: 'generate',
+      },
+      backend,
+    );
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   // One sequence streams token by token; several are printed as each finishes.
   const streaming = !values.json && (options.numReturnSequences ?? 1) === 1 && !options.numBeams;
   context.catchInterrupts();

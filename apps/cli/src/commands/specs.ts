@@ -40,7 +40,7 @@ export const infoSpec = {
   name: 'info',
   summary: 'backends available here, versions, and the size of a config or checkpoint',
   description:
-    'Without arguments: the versions and the backend `auto` picks, with why others were skipped. With a config file, checkpoint folder or preset name: its shape, parameter count and training FLOPs per token.',
+    'Without arguments: the versions and the backend `auto` picks, with why others were skipped. With a config file, checkpoint folder or preset name: its shape, parameter count and training FLOPs per token. With --memory: the memory a training step and sampling need at --batch × --context on the selected backend (weights, gradients, AdamW moments, activations, head, workspace), against its limit.',
   positionals: [
     {
       name: 'MODEL',
@@ -55,11 +55,31 @@ export const infoSpec = {
       type: 'boolean',
       description: 'also try every backend by name (webgpu can take seconds)',
     },
+    memory: {
+      type: 'boolean',
+      description:
+        "estimate the memory of training and sampling MODEL, against the backend's limit",
+    },
+    batch: {
+      type: 'integer',
+      min: 1,
+      description: 'sequences per step, for --memory (default: 1)',
+    },
+    context: {
+      type: 'integer',
+      min: 1,
+      description: "tokens per sequence, for --memory (default: the model's context)",
+    },
+    recompute: {
+      type: 'boolean',
+      description: 'for --memory: training recomputes each block in the backward pass',
+    },
     json: { type: 'boolean', description: 'print JSON instead of text' },
   },
   examples: [
     'gpt2 info',
     'gpt2 info gpt2-medium',
+    'gpt2 info --memory gpt2 --batch 8 --context 512 --backend wasm',
     'gpt2 info .runs/quickstart/checkpoints/latest --all',
   ],
 } as const satisfies CommandSpec;

@@ -5,6 +5,7 @@
  */
 import { importNodeOnly, isNode } from '../environment.js';
 import type { NativeBlas } from '../kernels/native/native-blas.js';
+import { guardWasmHeap } from '../kernels/wasm/heap-guard.js';
 import { registerWasmKernels } from '../kernels/wasm/register.js';
 import type { BackendProvider } from '../provider.js';
 import { importBackendPackage, switchTo } from './activate.js';
@@ -81,7 +82,9 @@ async function loadNative(
 /**
  * WebAssembly kernels (XNNPACK), with SIMD; multi-threaded only in
  * cross-origin-isolated browsers. In Node, matMuls and row sums go to
- * OpenBLAS through the native addon when it is built.
+ * OpenBLAS through the native addon when it is built. The heap (at most
+ * 4 GiB, wasm32) is guarded: an allocation it cannot serve throws an
+ * `OutOfMemoryError` (@gpt2/backends/kernels) that says the ways out.
  *
  * ```ts
  * import { initBackend } from '@gpt2/backends';
@@ -115,6 +118,8 @@ export function createWasmBackend(options: WasmBackendOptions = {}): BackendProv
         'wasm',
         'in a browser, serve the .wasm files and pass their URLs: createWasmBackend({ wasmPaths }).',
       );
+      // Out-of-memory becomes an OutOfMemoryError, never a tensor at address 0 or `Aborted()`.
+      guardWasmHeap(context.tf.backend());
       const native = await loadNative(kernelOverrides && nativeBlas, blasThreads);
       const { patches, kernels } = registerWasmKernels(context.tf, {
         overrides: kernelOverrides,

@@ -124,6 +124,22 @@ describe.each(BACKENDS)('LoRA parity with PyTorch on %s', (backend) => {
     expect(lossError).toBeLessThanOrEqual(LOSS_TOLERANCE);
   });
 
+  it('cached logits with the adapter match too (the KV-cache path, fused blocks where a backend has them)', async () => {
+    const [B, T] = ids.shape;
+    const half = T / 2;
+    const cache = lora.createKVCache(B);
+    const parts = [
+      lora.forward(tf.slice(ids, [0, 0], [B, half]), { cache }),
+      lora.forward(tf.slice(ids, [0, half], [B, T - half]), { cache }),
+    ];
+    const logits = tf.concat(parts, 1);
+    const error = scaledError(await logits.data(), reference('logits').data);
+    tf.dispose([...parts, logits]);
+    cache.dispose();
+    measured.push(`  ${backend}: cached logits ${error.toExponential(2)}`);
+    expect(error).toBeLessThanOrEqual(LOGITS_TOLERANCE);
+  });
+
   it('the gradient of every A and B matches, and the base gets none', async () => {
     const before = tf.memory().numTensors;
     // No variable list: every trainable variable, and the base weights are not trainable.

@@ -57,7 +57,10 @@ const rankAtLeastTwo = (_name: string, variable: tf.Variable): boolean => variab
  * matches `torch.optim.AdamW` operation for operation (tfjs's AdamOptimizer
  * couples the decay into the gradient, which is Adam + L2, not AdamW).
  *
- * The moments are non-trainable variables, updated in place inside `tf.tidy`.
+ * The moments are non-trainable variables. Each step assigns the new
+ * parameter and moments to the variables, one parameter at a time, so the
+ * step's extra memory is one parameter's temporaries (none on a backend whose
+ * fused kernel writes in place, such as wasm with the native addon).
  */
 export class AdamW {
   readonly hyperparameters: Readonly<AdamWHyperparameters>;
@@ -164,11 +167,12 @@ export class AdamW {
         tf.tidy(() => {
           // The backend's fused kernel when it has one (one kernel per parameter
           // instead of ~14: the step is dominated by per-kernel cost), else the
-          // contract's op chain; the same numbers either way.
+          // contract's op chain; the same numbers either way. The outputs go
+          // straight into the variables, so a kernel may write them in place.
           const outputs = dispatch(
             ADAMW_UPDATE,
             { param, m, v, grad: grads.get(name)! },
-            { ...scalars, decay: decayOf(name) },
+            { ...scalars, decay: decayOf(name), inPlace: true },
           );
           assign(name, param, outputs);
         });

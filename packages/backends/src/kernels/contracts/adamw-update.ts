@@ -28,6 +28,14 @@ export interface AdamWUpdateAttrs {
   decay: number;
   /** Multiplies the gradient first (the clipping coefficient); 1 for none. */
   gradScale: number;
+  /**
+   * The caller gives up `param`, `m` and `v` (it assigns the outputs to the
+   * variables they came from at once): a kernel may then write the results
+   * into their buffers, when no other tensor shares them, and return those
+   * buffers, so a step allocates nothing. The reference ignores it. Default:
+   * false (the inputs stay as they were).
+   */
+  inPlace?: boolean;
 }
 
 /**

@@ -1,8 +1,10 @@
 /**
  * `@gpt2/backends/kernels`: one contract per custom kernel, the dispatcher
  * that library ops run them through, and the helper that backends register
- * implementations with. Imports only `@tensorflow/tfjs-core`; @gpt2/model and
- * @gpt2/trainer depend on @gpt2/backends for this subpath alone.
+ * implementations with; and the backends' memory limits with the one
+ * out-of-memory error that every package throws. Imports only
+ * `@tensorflow/tfjs-core`; @gpt2/model and @gpt2/trainer depend on
+ * @gpt2/backends for this subpath alone.
  */
 
 import { ADAMW_UPDATE } from './adamw-update.js';
@@ -86,6 +88,20 @@ export {
   type MatMulBiasGeluInputs,
   matMulBiasGeluChain,
 } from './matmul-bias-gelu.js';
+export {
+  formatBytes,
+  type MemoryLimit,
+  type MemoryLimitOptions,
+  memoryLimit,
+  WASM_HEAP_LIMIT_BYTES,
+} from './memory-limit.js';
+
+export {
+  type MemoryNeed,
+  OutOfMemoryError,
+  type OutOfMemoryErrorOptions,
+  outOfMemoryRemedies,
+} from './out-of-memory-error.js';
 export { contractKernelConfig } from './register.js';
 export {
   crossEntropyRowsChain,

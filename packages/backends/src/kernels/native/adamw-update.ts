@@ -4,7 +4,8 @@ import type { NativeBackend } from './backend.js';
 
 /**
  * The fused AdamW step on the native backend: one threaded pass over param,
- * m, v and grad, rounding each operation to float32 as the op chain's
+ * m, v and grad (with `inPlace`, writing param, m and v over themselves, so
+ * a step allocates nothing), rounding each operation to float32 as the op chain's
  * kernels do, so the results match the chain bit for bit.
  */
 export function createNativeAdamWUpdate(): KernelConfig {
@@ -21,8 +22,18 @@ export function createNativeAdamWUpdate(): KernelConfig {
     }
     const a = attrs as unknown as AdamWUpdateAttrs;
     const native = backend as unknown as NativeBackend;
-    const outs = [0, 1, 2].map(() => native.allocate('float32', size) as Float32Array);
+    const state = tensors.slice(0, 3);
+    // In place when the caller gives the inputs up (it assigns the outputs to
+    // their variables) and nothing else sees them: the addon reads each
+    // element before it writes it, so outputs may alias inputs.
+    const inPlace =
+      a.inPlace === true &&
+      new Set(state.map((t) => t.dataId)).size === 3 &&
+      state.every((t) => native.exclusive(t));
     const [p, m, v, g] = tensors.map((t) => native.values(t) as Float32Array);
+    const outs = inPlace
+      ? [p!, m!, v!]
+      : [0, 1, 2].map(() => native.allocate('float32', size) as Float32Array);
     native.addon.adamw(
       p!,
       m!,
@@ -39,7 +50,11 @@ export function createNativeAdamWUpdate(): KernelConfig {
       a.decay,
       a.gradScale,
     );
-    return outs.map((values) => native.output(param.shape, 'float32', values));
+    if (!inPlace) return outs.map((values) => native.output(param.shape, 'float32', values));
+    return state.map((t) => {
+      native.incRef(t.dataId);
+      return { dataId: t.dataId, shape: [...t.shape], dtype: 'float32' as const };
+    });
   };
   return { kernelName: ADAMW_UPDATE.name, backendName: 'native', kernelFunc };
 }

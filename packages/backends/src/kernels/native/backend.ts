@@ -186,6 +186,18 @@ export class NativeBackend extends MathBackendCPU {
     return this.data.get(tensor.dataId)!.values as NativeStorage;
   }
 
+  /**
+   * Whether a kernel may overwrite `tensor`'s storage: no other tensor (a
+   * reshape shares the data id, a slice the buffer) and no array handed out
+   * by `dataSync` sees it. Small buffers are not tracked, so never.
+   */
+  exclusive(tensor: TensorInfo): boolean {
+    const values = (this.data.get(tensor.dataId) as TensorData | undefined)?.values;
+    if (!ArrayBuffer.isView(values) || this.refCount(tensor.dataId) !== 1) return false;
+    const use = this.#buffers.get(values.buffer);
+    return use !== undefined && use.tensors === 1 && !use.escaped;
+  }
+
   /** A new tensor over `values` (owned by the backend). */
   output(shape: number[], dtype: DataType, values: NativeStorage): TensorInfo {
     return this.makeTensorInfo(shape, dtype, values);

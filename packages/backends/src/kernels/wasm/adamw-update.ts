@@ -5,10 +5,11 @@ import type { NativeBlas } from '../native/native-blas.js';
 import { heapLocation, type WasmBackendInternals } from './internals.js';
 
 /**
- * {@link ADAMW_UPDATE} for wasm on the native addon, in place on the heap:
- * one pass over the four arrays instead of ~14 element-wise kernels, each a
- * pass of its own (~0.8M parameters in 52 tensors took ~7 ms a step, mostly
- * per-kernel cost). The addon rounds every operation to float32 as the
+ * {@link ADAMW_UPDATE} for wasm on the native addon, on the heap: one pass
+ * over the four arrays instead of ~14 element-wise kernels, each a pass of
+ * its own (~0.8M parameters in 52 tensors took ~7 ms a step, mostly
+ * per-kernel cost). With `inPlace`, the results overwrite param, m and v:
+ * a step then allocates nothing. The addon rounds every operation to float32 as the
  * reference chain's kernels do, so the results match it bit for bit. There is
  * no JavaScript version: a plain loop lost to the chain's SIMD kernels.
  */
@@ -27,8 +28,16 @@ export function createNativeAdamWUpdate(blas: NativeBlas): KernelConfig | undefi
       }
     }
     const wasm = backend as unknown as WasmBackendInternals;
-    const outs = [0, 1, 2].map(() => wasm.makeOutput(param.shape, 'float32'));
-    if (size === 0) return outs;
+    const state = [param, inputs.m, inputs.v];
+    // In place when the caller allows it and nothing else shares the buffers
+    // (a checkpoint's clone of a moment would): the addon reads each element
+    // before it writes it, so the outputs may alias the inputs.
+    const inPlace =
+      attrs.inPlace === true &&
+      new Set(state.map((t) => t.dataId)).size === 3 &&
+      state.every((t) => wasm.refCount(t.dataId) === 1);
+    const outs = inPlace ? state : [0, 1, 2].map(() => wasm.makeOutput(param.shape, 'float32'));
+    if (size === 0 && !inPlace) return outs;
     // Offsets after makeOutput: growing the memory replaces the buffer.
     const offsets = Float64Array.from([...tensors, ...outs], (t) => heapLocation(wasm, t).offset);
     update(
@@ -43,6 +52,15 @@ export function createNativeAdamWUpdate(blas: NativeBlas): KernelConfig | undefi
       attrs.decay,
       attrs.gradScale,
     );
-    return outs;
+    if (!inPlace) return outs;
+    // XNNPACK caches a weight's packing under its tensor id: the values
+    // changed under the same id, so register it afresh (drops the cache).
+    const { id, offset } = heapLocation(wasm, param);
+    wasm.wasm.tfjs.disposeData(id);
+    wasm.wasm.tfjs.registerTensor(id, size, offset);
+    return state.map((t) => {
+      wasm.incRef(t.dataId);
+      return { dataId: t.dataId, shape: [...t.shape], dtype: 'float32' as const };
+    });
   });
 }

@@ -50,8 +50,9 @@ export function createGatherV2Override(stock: KernelConfig): KernelConfig {
     }
     const perBatch = total / info.batchSize;
     const slice = info.sliceSize;
-    const xBase = heapLocation(backend, x).offset / 4;
-    const outBase = heapLocation(backend, out).offset / 4;
+    // Word indices from unsigned byte offsets: past 2 GiB, `offset >> 2` would be negative.
+    const xBase = heapLocation(backend, x).offset >>> 2;
+    const outBase = heapLocation(backend, out).offset >>> 2;
     const words = new Int32Array(buffer); // 4-byte words: float32 and int32 alike
     let to = outBase;
     for (let b = 0; b < info.batchSize; b++) {

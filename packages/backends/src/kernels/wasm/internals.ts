@@ -30,6 +30,8 @@ export interface WasmBackendInternals {
   dataIdNextNumber: number;
   makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
   disposeData(dataId: DataId, force?: boolean): boolean;
+  refCount(dataId: DataId): number;
+  incRef(dataId: DataId): void;
 }
 
 /**
@@ -59,14 +61,18 @@ export function checkWasmInternals(backend: unknown, version: string): string | 
     : undefined;
 }
 
-/** The C++ tensor id and heap byte offset of a tensor. */
+/**
+ * The C++ tensor id and heap byte offset of a tensor. The offset is unsigned
+ * (`>>> 0`): the heap reaches 4 GiB, and a pointer that came back from C++ as
+ * an i32 is negative past 2 GiB. Word indices into the heap are `offset >>> 2`.
+ */
 export function heapLocation(
   backend: WasmBackendInternals,
   info: TensorInfo,
 ): { id: number; offset: number } {
   const data = backend.dataIdMap.get(info.dataId);
   if (!data) throw new Error('wasm kernel override: tensor data not found on the wasm backend');
-  return { id: data.id, offset: data.memoryOffset };
+  return { id: data.id, offset: data.memoryOffset >>> 0 };
 }
 
 /**
