@@ -67,19 +67,8 @@ HOT static void layer_norm_range(void *context, int64_t begin, int64_t end) {
   for (int64_t r = begin; r < end; r++) {
     const float *x = j->x + r * C;
     float *y = j->y + r * C;
-    double sum = 0;
-    for (int64_t c = 0; c < C; c++) sum += x[c];
-    float mean = (float)(sum / (double)C);
-    double squares = 0;
-    for (int64_t c = 0; c < C; c++) {
-      float d = x[c] - mean;
-      squares += (double)d * d;
-    }
-    float rstd = 1.0f / sqrtf((float)(squares / (double)C) + j->eps);
-    for (int64_t c = 0; c < C; c++) {
-      float v = (x[c] - mean) * rstd * j->gamma[c];
-      y[c] = j->beta ? v + j->beta[c] : v;
-    }
+    float mean;
+    float rstd = layer_norm_row(x, j->gamma, j->beta, y, C, j->eps, &mean);
     j->out_mean[r] = mean;
     j->out_rstd[r] = rstd;
   }

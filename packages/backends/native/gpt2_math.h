@@ -109,4 +109,29 @@ static inline float tanh_approx(float x) {
 
 static inline float sigmoid_approx(float x) { return 1.0f / (1.0f + exp_approx(-x)); }
 
+/*
+ * One LayerNorm row: mean and variance summed in double (float sums drift at
+ * GPT-2's widths), then y = (x − mean)·rstd·γ (+ β). Shared by the LayerNorm
+ * kernel and the decode block, so both round alike. Returns rstd; *mean_out
+ * gets the mean.
+ */
+static inline float layer_norm_row(const float *x, const float *gamma, const float *beta, float *y,
+                                   int64_t C, float eps, float *mean_out) {
+  double sum = 0;
+  for (int64_t c = 0; c < C; c++) sum += x[c];
+  float mean = (float)(sum / (double)C);
+  double squares = 0;
+  for (int64_t c = 0; c < C; c++) {
+    float d = x[c] - mean;
+    squares += (double)d * d;
+  }
+  float rstd = 1.0f / sqrtf((float)(squares / (double)C) + eps);
+  for (int64_t c = 0; c < C; c++) {
+    float v = (x[c] - mean) * rstd * gamma[c];
+    y[c] = beta ? v + beta[c] : v;
+  }
+  *mean_out = mean;
+  return rstd;
+}
+
 #endif
