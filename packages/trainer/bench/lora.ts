@@ -30,8 +30,7 @@ const LORA = { r: 8, alpha: 16, targets: ['c_attn', 'c_proj'] };
 const WARMUP = 1;
 const STEPS = 2;
 const MAX_RSS_BYTES =
-  Number(process.env.GPT2_LORA_BENCH_MAX_RSS_GIB ?? (0.8 * totalmem()) / 2 ** 30) *
-  2 ** 30;
+  Number(process.env.GPT2_LORA_BENCH_MAX_RSS_GIB ?? (0.8 * totalmem()) / 2 ** 30) * 2 ** 30;
 
 /** The resident size of a process, from /proc (Linux); undefined elsewhere. */
 async function residentBytes(pid: number): Promise<number | undefined> {
