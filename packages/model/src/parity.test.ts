@@ -21,7 +21,12 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
 import { createCpuBackend } from '@gpt2/backends/cpu';
 import { createNativeBackend } from '@gpt2/backends/native';
-import { longTests, requireNativeBackend, requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import {
+  longTests,
+  requireNativeBackend,
+  requireSoftwareWebGpu,
+  scaledError,
+} from '@gpt2/backends/testing';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -55,17 +60,6 @@ function asIds(name: string): tf.Tensor2D {
 }
 
 /** max|a - b| / max|b|. */
-function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
-
 const measured: string[] = [];
 afterAll(() => console.log(`PyTorch parity (max|a-b|/max|b|):\n${measured.join('\n')}`));
 

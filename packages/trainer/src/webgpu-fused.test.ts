@@ -27,7 +27,7 @@ import {
   kernelDispatchCounts,
   resetKernelDispatchCounts,
 } from '@gpt2/backends/kernels';
-import { longTests, requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { longTests, requireSoftwareWebGpu, scaledError } from '@gpt2/backends/testing';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import { configFromHF, GPT2Model, loadWeights, readSafetensors } from '@gpt2/model';
 import * as tf from '@tensorflow/tfjs-core';
@@ -52,16 +52,6 @@ const ADAMW_STEPS = 5;
 const TIMEOUT = 240_000;
 
 /** max|a − b| / max|b|. */
-function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
-
 describe.runIf(ready)('training on the fused WGSL kernels (webgpu, SwiftShader)', () => {
   let model: GPT2Model;
   let io: ReturnType<typeof readSafetensors>;

@@ -10,7 +10,12 @@ export {
   describeKernelConformance,
   type KernelConformanceOptions,
 } from './kernel-conformance.js';
-export { maxRelativeError, referenceMatMul, seededFloats } from './matmul-reference.js';
+export {
+  maxRelativeError,
+  referenceMatMul,
+  scaledError,
+  seededFloats,
+} from './matmul-reference.js';
 export { peakRssBytes, resetPeakRss } from './peak-rss.js';
 export { registerReferenceKernels } from './reference-kernels.js';
 export {

@@ -38,3 +38,21 @@ export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): nu
   }
   return worst;
 }
+
+/**
+ * max|actual − expected| / max|expected|: the error measure of the PyTorch
+ * parity tests (one scale for the whole tensor, so near-zero entries do not
+ * dominate). Throws when the lengths differ.
+ */
+export function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) {
+    throw new RangeError(`scaledError: ${actual.length} values against ${expected.length}.`);
+  }
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < expected.length; i++) {
+    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
+    scale = Math.max(scale, Math.abs(expected[i]!));
+  }
+  return diff / scale;
+}

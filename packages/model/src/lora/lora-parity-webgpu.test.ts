@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
-import { requireSoftwareWebGpu } from '@gpt2/backends/testing';
+import { requireSoftwareWebGpu, scaledError } from '@gpt2/backends/testing';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,17 +27,6 @@ const FIXTURES = new URL('../__fixtures__/', import.meta.url);
 const LOGITS_TOLERANCE = 1e-4;
 const LOSS_TOLERANCE = 1e-5;
 const GRADIENT_TOLERANCE = 1e-3;
-
-function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
-}
 
 /** [rows, cols] → [cols, rows] (our A/B layout to PEFT's). */
 function transposed(data: ArrayLike<number>, rows: number, cols: number): Float32Array {

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { initBackend } from '@gpt2/backends';
-import { requireNativeBackend } from '@gpt2/backends/testing';
+import { requireNativeBackend, scaledError } from '@gpt2/backends/testing';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configFromHF } from '../hf-config.js';
@@ -36,17 +36,6 @@ function reference(name: string): SafetensorsTensor {
   const tensor = io.get(name);
   if (!tensor) throw new Error(`lora-io.safetensors has no ${name}`);
   return tensor;
-}
-
-function scaledError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / scale;
 }
 
 /** [rows, cols] → [cols, rows]. */
