@@ -90,11 +90,16 @@ static void GEMM_NAME(pack_b)(int tb, const float *b, int64_t ldb, int64_t p0, i
 }
 
 /*
- * C[0:mr, 0:nr] = beta·C + Σ_p a[p]ᵀ·b[p] for one MR-row sliver of A and one
- * NR-column sliver of B, kc deep. beta 0 never reads C (it may hold NaNs).
+ * C[0:mr, 0:nr] = beta·C + alpha·Σ_p a[·, p]·b[p] for MR rows of A (element
+ * (r, p) at a[r·ars + p·acs]: a packed sliver has ars 1, acs MR) and one
+ * NR-column sliver of B, kc deep (all MR rows of A are read). beta 0
+ * never reads C (it may hold NaNs). Inlined, so the packed case gets its
+ * strides as constants.
  */
-static inline void GEMM_NAME(micro)(int64_t kc, const float *restrict a, const float *restrict b, float *c,
-                                    int64_t ldc, int64_t mr, int64_t nr, float beta) {
+static inline __attribute__((always_inline)) void GEMM_NAME(micro)(int64_t kc, const float *restrict a, int64_t ars,
+                                                                    int64_t acs, const float *restrict b, float *c,
+                                                                    int64_t ldc, int64_t mr, int64_t nr, float alpha,
+                                                                    float beta) {
   GEMM_NAME(vec) acc[GEMM_MR][GEMM_NV];
   /* C's rows are often 4 KiB apart (ldc 1024) and would evict each other: fetch them while the sums run. */
   for (int64_t r = 0; r < mr; r++) {
@@ -107,10 +112,13 @@ static inline void GEMM_NAME(micro)(int64_t kc, const float *restrict a, const f
     GEMM_NAME(vec) bv[GEMM_NV];
     for (int v = 0; v < GEMM_NV; v++) bv[v] = GEMM_NAME(load)(b + p * GEMM_NR + v * GEMM_WIDTH);
     for (int r = 0; r < GEMM_MR; r++) {
-      const float ar = a[p * GEMM_MR + r];
+      const float ar = a[r * ars + p * acs];
       for (int v = 0; v < GEMM_NV; v++) acc[r][v] += bv[v] * ar;
     }
   }
+  if (alpha != 1.0f)
+    for (int r = 0; r < GEMM_MR; r++)
+      for (int v = 0; v < GEMM_NV; v++) acc[r][v] *= alpha;
   if (mr == GEMM_MR && nr == GEMM_NR) {
     for (int r = 0; r < GEMM_MR; r++) {
       float *row = c + r * ldc;
@@ -147,6 +155,26 @@ static int GEMM_NAME(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, floa
   float *packed = gemm_buffers((size_t)((mc_max + nc_max) * kc_max));
   if (packed == NULL) return 0;
   float *pa = packed, *pb = packed + mc_max * kc_max;
+  if (n <= GEMM_NR) {
+    /* One sliver of columns: each element of A is used once, so multiply from A in place rather than pack it. */
+    const int64_t ars = ta ? 1 : lda, acs = ta ? lda : 1;
+    for (int64_t p0 = 0; p0 < k; p0 += GEMM_KC) {
+      const int64_t kc = k - p0 < GEMM_KC ? k - p0 : GEMM_KC;
+      GEMM_NAME(pack_b)(tb, b, ldb, p0, kc, 0, n, pb);
+      for (int64_t i = 0; i < m; i += GEMM_MR) {
+        const int64_t mr = m - i < GEMM_MR ? m - i : GEMM_MR;
+        const float *at = a + i * ars + p0 * acs;
+        if (mr == GEMM_MR) {
+          GEMM_NAME(micro)(kc, at, ars, acs, pb, c + i * ldc, ldc, mr, n, alpha, p0 == 0 ? beta : 1.0f);
+        } else {
+          /* The last rows: pack them, zero-padded, so the kernel reads no row past m. */
+          GEMM_NAME(pack_a)(ta, a, lda, i, mr, p0, kc, alpha, pa);
+          GEMM_NAME(micro)(kc, pa, 1, GEMM_MR, pb, c + i * ldc, ldc, mr, n, 1.0f, p0 == 0 ? beta : 1.0f);
+        }
+      }
+    }
+    return 1;
+  }
   for (int64_t j0 = 0; j0 < n; j0 += GEMM_NC) {
     const int64_t nc = n - j0 < GEMM_NC ? n - j0 : GEMM_NC;
     for (int64_t p0 = 0; p0 < k; p0 += GEMM_KC) {
@@ -161,7 +189,8 @@ static int GEMM_NAME(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, floa
           const int64_t nr = nc - j < GEMM_NR ? nc - j : GEMM_NR;
           for (int64_t i = 0; i < mc; i += GEMM_MR) {
             const int64_t mr = mc - i < GEMM_MR ? mc - i : GEMM_MR;
-            GEMM_NAME(micro)(kc, pa + i * kc, pb + j * kc, c + (i0 + i) * ldc + j0 + j, ldc, mr, nr, beta_block);
+            GEMM_NAME(micro)(kc, pa + i * kc, 1, GEMM_MR, pb + j * kc, c + (i0 + i) * ldc + j0 + j, ldc, mr, nr,
+                             1.0f, beta_block);
           }
         }
       }
