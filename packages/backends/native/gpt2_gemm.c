@@ -78,7 +78,10 @@ static float *gemm_buffers(size_t floats) {
 /*
  * Register budgets: SSE2 and AVX2 have 16 vector registers (12 accumulators,
  * 2 of B, 1 broadcast), AVX-512 32 (24 + 2 + 1). KC × NR of B (16 KiB for
- * AVX2) stays in a 32 KiB L1; MC × KC of A (~150 KiB) in L2; KC × NC of B in L3.
+ * AVX2, 24 KiB for AVX-512's wider tile with a shorter KC) stays in a 32 KiB
+ * L1; MC × KC of A (~110-150 KiB) in L2; KC × NC of B in L3. The AVX-512
+ * build is the same code at another width; the development machine (Zen 3)
+ * has no AVX-512, so its speed there is unmeasured.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(GPT2_NO_CLONES)
 #define GEMM_LEVELS 1
@@ -137,7 +140,7 @@ static float *gemm_buffers(size_t floats) {
 #define GEMM_NV 2
 #define GEMM_MR 12
 #define GEMM_MC 144
-#define GEMM_KC 256
+#define GEMM_KC 192
 #define GEMM_NC 3072
 #include "gpt2_gemm_kernel.h"
 #undef GEMM_SUFFIX

@@ -1,9 +1,9 @@
 /**
  * The addon's built-in sgemm (native/gpt2_gemm.c) against a float64 triple
  * loop: edge sizes around its register tile (6 × 16 on AVX2, 12 × 32 on
- * AVX-512) and cache blocks (MC 144 rows, KC 256 deep, NC 3072 columns), both
- * transposes, leading dimensions wider than the rows (whose padding must stay
- * untouched), the alphas and betas the kernels use (beta 0 over a C full of
+ * AVX-512) and cache blocks (MC 144 rows, KC 256 deep (192 on AVX-512), NC
+ * 3072 columns), both transposes, leading dimensions wider than the rows
+ * (whose padding must stay untouched), the alphas and betas the kernels use (beta 0 over a C full of
  * NaN, which must not leak through) and a general one. Then the switch
  * between it and OpenBLAS, and the native backend on it.
  */
