@@ -7,10 +7,13 @@
  *   (cd apps/cli && pnpm exec tsx --conditions=@gpt2/source experiments/quickstart-candidates.ts SHARDS_512 SHARDS_1024 SHARDS_2048)
  *
  * Each SHARDS_V is a folder from `gpt2 prepare --brown --tokenizer tokV.json`.
- * Environment: ROUNDS (timed steps per candidate, default 12), NATIVE_BLAS=1 to time with OpenBLAS.
+ * Environment: ROUNDS (timed steps per candidate, default 12), NATIVE_BLAS=1 to time wasm with
+ * OpenBLAS, BLAS=builtin|openblas to time the native backend instead (`builtin`: its own sgemm,
+ * what a fresh machine with a C compiler but no OpenBLAS gets).
  */
 import { loadavg } from 'node:os';
 import { describeBackend, initBackend } from '@gpt2/backends';
+import { createNativeBackend } from '@gpt2/backends/native';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createBatchSampler } from '@gpt2/data';
 import { openShards, type ShardDataset } from '@gpt2/data/node';
@@ -163,6 +166,15 @@ const CANDIDATES: Candidate[] = [
     context: 64,
     batch: 32,
   },
+  {
+    name: 'P 4L d128 ctx128 V1024 batch 8',
+    vocab: 1024,
+    nLayer: 4,
+    nHead: 4,
+    nEmbd: 128,
+    context: 128,
+    batch: 8,
+  },
 ];
 
 const ROUNDS = Number(process.env.ROUNDS ?? 12);
@@ -173,7 +185,12 @@ for (const folder of process.argv.slice(2)) {
 }
 const only = process.env.ONLY?.split(',');
 
-const info = await initBackend(createWasmBackend({ nativeBlas: process.env.NATIVE_BLAS === '1' }));
+const blas = process.env.BLAS;
+const info = await initBackend(
+  blas === 'builtin' || blas === 'openblas'
+    ? createNativeBackend({ blas })
+    : createWasmBackend({ nativeBlas: process.env.NATIVE_BLAS === '1' }),
+);
 console.log(`backend: ${describeBackend(info)}`);
 console.log(
   `load average at start: ${loadavg()

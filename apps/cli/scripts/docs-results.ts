@@ -6,7 +6,7 @@
  *   pnpm docs:results --check              # fail if the README or PNG is stale (CI)
  *   pnpm docs:results --import .runs/quickstart/report.json
  *                                          # adopt a run's report (its column follows its
- *                                          # backend: with or without OpenBLAS), then regenerate
+ *                                          # backend: built-in sgemm, wasm or OpenBLAS), then regenerate
  *
  * The PNG is Chromium's rendering of the SVG the CLI draws (Debian's
  * chromium, through playwright-core); it carries the SVG's hash in a tEXt
@@ -28,15 +28,23 @@ import { assertQuickstartReport } from '../src/quickstart-report.js';
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const README = join(ROOT, 'README.md');
 const IMAGE = 'docs/images/quickstart-loss-curve.png';
-/** The reports the README shows, in column order; the first one gets the picture and samples. */
+/**
+ * The reports the README shows, in column order; the first one gets the picture and samples.
+ * A fresh machine has a C compiler but no OpenBLAS, so the native backend on its built-in sgemm
+ * comes first; wasm is what a machine without a compiler gets.
+ */
 const RUNS = [
-  { as: 'xnnpack', label: 'no OpenBLAS', path: 'docs/results/quickstart-report.json' },
+  { as: 'builtin', label: 'no OpenBLAS', path: 'docs/results/quickstart-report-builtin.json' },
+  { as: 'xnnpack', label: 'no C compiler', path: 'docs/results/quickstart-report.json' },
   { as: 'openblas', label: 'with OpenBLAS', path: 'docs/results/quickstart-report-openblas.json' },
-];
+] as const;
 
-/** The native backend, or wasm with its OpenBLAS kernels: what a machine with OpenBLAS runs. */
-function usesOpenBlas(backend: string): boolean {
-  return backend.startsWith('native ') || backend.toLowerCase().includes('openblas');
+/** The column a run fills, from the backend that trained it. */
+function columnOf(backend: string): (typeof RUNS)[number]['as'] {
+  if (backend.includes('built-in sgemm')) return 'builtin';
+  return backend.startsWith('native ') || backend.toLowerCase().includes('openblas')
+    ? 'openblas'
+    : 'xnnpack';
 }
 
 async function readReports(): Promise<LabelledReport[]> {
@@ -96,7 +104,7 @@ async function main(args: string[]): Promise<number> {
     const from = resolve(process.env.INIT_CWD ?? process.cwd(), args[importAt + 1] ?? '');
     const report = assertQuickstartReport(JSON.parse(await readFile(from, 'utf8')), from);
     // The backend that trained decides which column the report fills.
-    const as = usesOpenBlas(report.backend) ? 'openblas' : 'xnnpack';
+    const as = columnOf(report.backend);
     const run = RUNS.find((r) => r.as === as)!;
     if (!/^(wasm|native) /.test(report.backend)) {
       throw new Error(`${from} trained on ${report.backend}; the README compares CPU runs.`);
