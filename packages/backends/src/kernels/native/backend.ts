@@ -79,7 +79,11 @@ export class NativeBackend extends MathBackendCPU {
   /** Uninitialised storage for a kernel's output (every element is written by the kernel). */
   allocate(dtype: DataType, size: number): NativeStorage {
     const bytes = dtype === 'bool' ? size : size * 4;
-    const buffer = this.#obtain(bytes);
+    let buffer = this.#reuse(bytes);
+    if (!buffer) {
+      buffer = Buffer.allocUnsafeSlow(bytes).buffer;
+      this.allocatedBytes += bytes;
+    }
     if (dtype === 'bool') return new Uint8Array(buffer, 0, size);
     return dtype === 'int32' ? new Int32Array(buffer, 0, size) : new Float32Array(buffer, 0, size);
   }
@@ -106,7 +110,11 @@ export class NativeBackend extends MathBackendCPU {
       return new Float32Array(past.buffer, 0, size);
     }
     const bytes = Math.max(size, capacity) * 4;
-    const buffer = this.#obtain(bytes);
+    let buffer = this.#reuse(bytes);
+    if (!buffer) {
+      buffer = Buffer.allocUnsafeSlow(bytes).buffer;
+      this.allocatedBytes += bytes;
+    }
     return new Float32Array(buffer, 0, size);
   }
 
@@ -118,43 +126,17 @@ export class NativeBackend extends MathBackendCPU {
   /** Scratch memory for one kernel call (from the cache of free buffers); give it back with {@link NativeBackend.releaseScratch}. */
   scratch(size: number): Float32Array {
     const bytes = Math.max(size, 1) * 4;
-    const buffer = this.#obtain(bytes);
+    let buffer = this.#reuse(bytes);
+    if (!buffer) {
+      buffer = Buffer.allocUnsafeSlow(bytes).buffer;
+      this.allocatedBytes += bytes;
+    }
     return new Float32Array(buffer);
   }
 
   /** Give back memory from {@link NativeBackend.scratch}. */
   releaseScratch(values: Float32Array): void {
     if (values.byteLength >= RELEASE_MIN_BYTES) this.#recycle(values);
-  }
-
-  /** A buffer of `bytes`: a cached one of that size, else fresh memory. */
-  #obtain(bytes: number): ArrayBuffer {
-    const reused = this.#reuse(bytes);
-    if (reused) return reused;
-    if (bytes >= RELEASE_MIN_BYTES) this.#evict(bytes);
-    this.allocatedBytes += bytes;
-    return Buffer.allocUnsafeSlow(bytes).buffer;
-  }
-
-  /**
-   * On a miss, free at least `bytes` of cached buffers (oldest sizes first),
-   * so that live plus cached storage never outgrows the largest live set:
-   * without this, buffers of sizes the work no longer asks for (an eval's,
-   * the forward pass's before the backward) sat in the cache up to its limit
-   * on top of the step's own peak, which took 124M fine-tuning at 8 × 512
-   * past 23 GiB. A steady loop reuses every size, so it never gets here.
-   */
-  #evict(bytes: number): void {
-    let freed = 0;
-    for (const [size, list] of this.#free) {
-      while (freed < bytes && list.length > 0) {
-        this.addon.release(new Uint8Array(list.pop()!, 0, 0));
-        this.#freeBytes -= size;
-        freed += size;
-      }
-      if (list.length === 0) this.#free.delete(size);
-      if (freed >= bytes) return;
-    }
   }
 
   #reuse(bytes: number): ArrayBuffer | undefined {
