@@ -7,6 +7,7 @@
  * side at 1 thread and at every core, the better counting.
  *
  *   tsx --conditions=@gpt2/source bench/large-model.ts [DIR] [preset]
+ *   tsx --conditions=@gpt2/source bench/large-model.ts --if-heavy   (`pnpm bench`: only with GPT2_BENCH_HEAVY=1)
  *
  * DIR (default $TMPDIR/gpt2-bench-large/<preset>) gets random BF16 weights
  * at the preset's real shapes first if it has no model.safetensors (written
@@ -111,7 +112,7 @@ const best = (runs: (Run | string)[]) =>
     );
 
 async function main(): Promise<void> {
-  const [dirArg, preset = 'gpt2-xl'] = process.argv.slice(2);
+  const [dirArg, preset = 'gpt2-xl'] = process.argv.slice(2).filter((arg) => arg !== '--if-heavy');
   const dir = dirArg ?? join(tmpdir(), 'gpt2-bench-large', preset);
   const load = () =>
     loadavg()
@@ -158,4 +159,8 @@ async function main(): Promise<void> {
 
 const [flag, childDir, childThreads] = process.argv.slice(2);
 if (flag === '--child') await oursChild(childDir!, Number(childThreads));
-else await main();
+else if (flag === '--if-heavy' && process.env.GPT2_BENCH_HEAVY !== '1') {
+  console.log(
+    '\n(GPT2_BENCH_HEAVY=1 adds gpt2-xl: load + 32 tokens against PyTorch eager, ~7 GiB a run)',
+  );
+} else await main();

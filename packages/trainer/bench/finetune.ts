@@ -40,7 +40,14 @@ import {
  */
 const HEAVY_RUNS = [
   ['8', '512', 'gpt2', '--recompute', `--threads=${availableParallelism()}`, '--no-breakdown'],
-  ['2', '512', 'gpt2-medium', '--recompute', `--threads=${availableParallelism()}`, '--no-breakdown'],
+  [
+    '2',
+    '512',
+    'gpt2-medium',
+    '--recompute',
+    `--threads=${availableParallelism()}`,
+    '--no-breakdown',
+  ],
 ];
 
 const args = process.argv.slice(2);
