@@ -103,13 +103,11 @@ async function pytorchRun(dir: string, threads: number): Promise<Run | string> {
 const plural = (threads: number) => `${threads} thread${threads === 1 ? '' : 's'}`;
 const gib = (bytes: number | undefined) =>
   bytes === undefined ? 'n/a' : `${(bytes / 1024 ** 3).toFixed(2)}`;
-const best = (runs: (Run | string)[]) =>
+/** The run with the highest `score`, among those that finished. */
+const best = (runs: (Run | string)[], score: (run: Run) => number) =>
   runs
     .filter((r): r is Run => typeof r !== 'string')
-    .reduce<Run | undefined>(
-      (a, b) => (!a || b.tokensPerSecond > a.tokensPerSecond ? b : a),
-      undefined,
-    );
+    .reduce<Run | undefined>((a, b) => (!a || score(b) > score(a) ? b : a), undefined);
 
 async function main(): Promise<void> {
   const [dirArg, preset = 'gpt2-xl'] = process.argv.slice(2).filter((arg) => arg !== '--if-heavy');
@@ -147,12 +145,15 @@ async function main(): Promise<void> {
     console.log(row('@gpt2/sampler (native)', ours[i]!, threads));
     console.log(row('PyTorch eager (KV cache)', pytorch[i]!, threads));
   });
-  const a = best(ours);
-  const b = best(pytorch);
-  if (a && b) {
+  const a = best(ours, (run) => run.tokensPerSecond);
+  const b = best(pytorch, (run) => run.tokensPerSecond);
+  const total = (run: Run) => run.loadSeconds + run.generateSeconds;
+  const c = best(ours, (run) => -total(run));
+  const d = best(pytorch, (run) => -total(run));
+  if (a && b && c && d) {
     const first = a.ids.findIndex((id, i) => id !== b.ids[i]);
     console.log(
-      `\nours at its best (${plural(a.threads)}) / PyTorch at its best (${plural(b.threads)}): generation **${(a.tokensPerSecond / b.tokensPerSecond).toFixed(2)}×** the tokens/s; load + ${NEW_TOKENS} tokens ${(a.loadSeconds + a.generateSeconds).toFixed(1)} s against ${(b.loadSeconds + b.generateSeconds).toFixed(1)} s (${((b.loadSeconds + b.generateSeconds) / (a.loadSeconds + a.generateSeconds)).toFixed(2)}×); peak RSS ${gib(a.peakRssBytes)} against ${gib(b.peakRssBytes)} GiB; ${first < 0 ? `all ${NEW_TOKENS} ids agree` : `ids differ from position ${first}`}`,
+      `\ngeneration: ours at its best (${plural(a.threads)}) / PyTorch at its best (${plural(b.threads)}): **${(a.tokensPerSecond / b.tokensPerSecond).toFixed(2)}×** the tokens/s; load + ${NEW_TOKENS} tokens, each at its best: ours ${total(c).toFixed(1)} s (${plural(c.threads)}), PyTorch ${total(d).toFixed(1)} s (${plural(d.threads)}): ${(total(d) / total(c)).toFixed(2)}×; peak RSS ${gib(a.peakRssBytes)} against ${gib(b.peakRssBytes)} GiB; ${first < 0 ? `all ${NEW_TOKENS} ids agree` : `ids differ from position ${first}`}`,
     );
   }
 }
