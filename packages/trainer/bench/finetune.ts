@@ -115,7 +115,7 @@ if (positional.length > 0) {
     }
   } else {
     console.log(
-      '\n(GPT2_BENCH_HEAVY=1 adds gpt2 at 8 × 512 and gpt2-medium at 2 × 512: ~20 GiB and ~15 min)',
+      '\n(GPT2_BENCH_HEAVY=1 adds gpt2 at 8 × 512 and gpt2-medium at 2 × 512: up to ~14 GiB, ~15 min)',
     );
   }
 }
