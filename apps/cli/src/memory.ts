@@ -51,7 +51,7 @@ export function checkRunMemory(
  * itself. The estimate counts live tensors; the native backend also keeps
  * freed buffers for reuse (up to a quarter of the machine) and the allocator
  * fragments, so the process outgrows it: gpt2 (124M) at 8 × 512, estimated at
- * 16.0 GiB, passed 23 GiB and was killed on a 23.5 GiB machine.
+ * 16.0 GiB, reached 22.5 GiB in its first step and was killed on a 23.5 GiB machine.
  */
 export const AUTO_RECOMPUTE_SHARE = 0.5;
 

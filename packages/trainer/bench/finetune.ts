@@ -35,7 +35,7 @@ import {
 /**
  * The heavy configs `GPT2_BENCH_HEAVY=1` adds: the issue's 124M target and
  * gpt2-medium, with recomputation, as `gpt2 train` picks it for them on a
- * 24 GB machine (without it, 124M at 8 × 512 outgrew 23 GiB); ours on every
+ * 24 GB machine (without it, 124M at 8 × 512 reached 22.5 GiB and was killed); ours on every
  * core only (one step is ~a minute; PyTorch still runs at 1 and 2 threads).
  */
 const HEAVY_RUNS = [
