@@ -2,12 +2,14 @@
 
 Usage (from the repository root):
     /usr/bin/python3 tools/reference/bench_step.py '{"n_layer":4,"n_head":4,"n_embd":128,"block_size":64,"batch_size":8,"vocab_size":512,"steps":5}'
-Prints one JSON line: {"ms_per_step": ..., "tokens_per_s": ..., "threads": ..., ...}.
+Prints one JSON line: {"ms_per_step": ..., "tokens_per_s": ..., "threads": ..., "peak_rss_bytes": ..., ...}
+(peak_rss_bytes: the process's largest resident set, getrusage's ru_maxrss).
 The first step (allocation, thread-pool start) is a warm-up and is not timed.
 """
 
 import json
 import os
+import resource
 import sys
 import time
 
@@ -51,6 +53,7 @@ def main():
                 "params": sum(p.numel() for p in model.parameters()),
                 "loss": loss,
                 "torch": torch.__version__,
+                "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,  # KiB on Linux
             }
         )
     )

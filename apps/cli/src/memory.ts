@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import type { BackendInfo } from '@gpt2/backends';
-import { type MemoryLimit, memoryLimit } from '@gpt2/backends/kernels';
+import { formatBytes, type MemoryLimit, memoryLimit } from '@gpt2/backends/kernels';
 import {
   checkMemory,
   estimateMemory,
@@ -43,4 +43,39 @@ export function checkRunMemory(
   const estimate = estimateRunMemory(config, options, backend);
   checkMemory(estimate, { systemMemoryBytes: totalmem() });
   return estimate;
+}
+
+/**
+ * The share of the memory limit a training run's estimate (without
+ * recomputation) may take before `gpt2 train` recomputes each block by
+ * itself. The estimate counts live tensors; the native backend also keeps
+ * freed buffers for reuse (up to a quarter of the machine) and the allocator
+ * fragments, so the process outgrows it: gpt2 (124M) at 8 × 512, estimated at
+ * 16.0 GiB, reached 22.5 GiB in its first step and was killed on a 23.5 GiB machine.
+ */
+export const AUTO_RECOMPUTE_SHARE = 0.5;
+
+/**
+ * Whether a training run recomputes each block in the backward pass: as set
+ * in its config, else on when the estimate without it takes more than
+ * {@link AUTO_RECOMPUTE_SHARE} of the active backend's limit (about a third
+ * more compute per step, in exchange for one block's activations instead of
+ * all of them). `reason` says why it was turned on.
+ */
+export function chooseRecompute(
+  config: GPT2Config,
+  options: Omit<RunMemoryOptions, 'recompute'> & { recompute?: boolean },
+  backend: BackendInfo,
+  limit: MemoryLimit | undefined = activeMemoryLimit(),
+): { recompute: boolean; reason?: string } {
+  if (options.recompute !== undefined || !options.training || !limit) {
+    return { recompute: options.recompute ?? false };
+  }
+  const plain = estimateRunMemory(config, { ...options, recompute: false }, backend);
+  if (plain.totalBytes <= limit.bytes * AUTO_RECOMPUTE_SHARE) return { recompute: false };
+  const lean = estimateRunMemory(config, { ...options, recompute: true }, backend);
+  return {
+    recompute: true,
+    reason: `recompute: on (training.recompute unset): keeping every block's activations needs about ${formatBytes(plain.totalBytes)}, more than half of ${limit.description} (${formatBytes(limit.bytes)}); recomputing them needs ${formatBytes(lean.totalBytes)}, for about a third more compute per step. --recompute false keeps them.`,
+  };
 }

@@ -27,7 +27,7 @@ import { describeLora, loadModel, RUN_FILES } from './checkpoint.js';
 import type { CliContext } from './cli/context.js';
 import { UserError } from './errors/user-error.js';
 import { ensureWritableDirectory, requireDirectory } from './io/files.js';
-import { checkRunMemory } from './memory.js';
+import { checkRunMemory, chooseRecompute } from './memory.js';
 import { MetricsLog, readLossHistory } from './metrics-log.js';
 
 import { type LossPoint, writeLossCurveSvg } from './plot/loss-curve.js';
@@ -230,19 +230,21 @@ export async function runTraining(
       ...(mode ? { mode } : {}),
     });
     const valSampler = createBatchSampler(val, { batchSize, blockSize, seed: seed + 1 });
+    const memoryOptions = {
+      batchSize,
+      contextLength: blockSize,
+      training: true,
+      gradientAccumulationSteps: file.training?.gradientAccumulationSteps ?? 1,
+    };
+    const { recompute, reason: recomputeReason } = chooseRecompute(
+      config,
+      { ...memoryOptions, recompute: file.training?.recompute },
+      backend,
+    );
+    if (recomputeReason) context.stderr.write(`${recomputeReason}\n`);
     try {
       // Before the first step: a run that cannot fit fails now, naming the ways out.
-      checkRunMemory(
-        config,
-        {
-          batchSize,
-          contextLength: blockSize,
-          training: true,
-          recompute: file.training?.recompute ?? false,
-          gradientAccumulationSteps: file.training?.gradientAccumulationSteps ?? 1,
-        },
-        backend,
-      );
+      checkRunMemory(config, { ...memoryOptions, recompute }, backend);
     } catch (error) {
       model.dispose();
       throw error;
@@ -250,7 +252,7 @@ export async function runTraining(
 
     const peakFlops = options.peakFlops ?? (await measurePeakFlops());
     // A deadline becomes the time budget now, after the set-up above took its share.
-    let training = file.training ?? {};
+    let training = { ...file.training, recompute };
     if (options.trainUntil !== undefined && training.timeBudget) {
       const ms = Math.max(1, Math.round(options.trainUntil - performance.now()));
       training = { ...training, timeBudget: { ...training.timeBudget, ms } };

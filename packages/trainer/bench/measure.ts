@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import { type BackendInfo, describeBackend, initBackend } from '@gpt2/backends';
 import { createNativeBackend, timeNativeKernels } from '@gpt2/backends/native';
+import { peakRssBytes, resetPeakRss } from '@gpt2/backends/testing';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createBatchSampler, tokenDatasetFromArray } from '@gpt2/data';
 import { type GPT2Config, GPT2Model } from '@gpt2/model';
@@ -19,6 +20,8 @@ export interface StepTiming {
   threads: number;
   msPerStep: number;
   tokensPerSecond: number;
+  /** The process's largest resident set during the run, in bytes (where the OS reports it). */
+  peakRssBytes?: number;
 }
 
 export interface TrainingBench {
@@ -28,6 +31,8 @@ export interface TrainingBench {
   tokens: Int32Array;
   warmup: number;
   timed: number;
+  /** Recompute each block in the backward pass (the trainer's `recompute`). Default false. */
+  recompute?: boolean;
 }
 
 /** The thread counts to try: 1 and every core (deduplicated). */
@@ -42,6 +47,7 @@ export async function timeTraining(
   label: string,
   threads: number,
 ): Promise<StepTiming> {
+  const rssReset = resetPeakRss();
   const model = GPT2Model.create(bench.config);
   const steps: StepEvent[] = [];
   const trainer = createTrainer({
@@ -50,11 +56,16 @@ export async function timeTraining(
       batchSize: bench.batch,
       blockSize: bench.context,
     }),
-    config: { maxSteps: bench.warmup + bench.timed, schedule: { type: 'constant', lr: 3e-4 } },
+    config: {
+      maxSteps: bench.warmup + bench.timed,
+      schedule: { type: 'constant', lr: 3e-4 },
+      recompute: bench.recompute ?? false,
+    },
     onEvent: (e) => e.type === 'step' && steps.push(e),
   });
   await trainer.run();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const runPeak = rssReset ? peakRssBytes() : undefined;
   trainer.dispose();
   model.dispose();
   const timed = steps.slice(bench.warmup);
@@ -65,6 +76,7 @@ export async function timeTraining(
     threads,
     msPerStep,
     tokensPerSecond: (bench.batch * bench.context * 1000) / msPerStep,
+    peakRssBytes: runPeak,
   };
 }
 
@@ -84,13 +96,16 @@ export async function timeOurs(
   bench: TrainingBench,
   backend: BackendInfo,
   withWasm: boolean,
+  threadCounts: number[] = THREAD_COUNTS,
 ): Promise<StepTiming[]> {
   if (backend.name !== 'native') {
     await initBackend('auto');
     return [await timeTraining(bench, `@gpt2/trainer (${backend.name})`, backend.threads)];
   }
   const runs: StepTiming[] = [];
-  for (const threads of THREAD_COUNTS) {
+  for (const threads of threadCounts) {
+    // Each run starts from an empty free-buffer cache, so its peak is its own.
+    (tf.backend() as { emptyCache?: () => void }).emptyCache?.();
     await initBackend(createNativeBackend({ threads }));
     runs.push(await timeTraining(bench, '@gpt2/trainer (native)', threads));
   }
@@ -126,6 +141,7 @@ export function timePyTorch(bench: TrainingBench, steps: number): StepTiming[] |
       threads: result.threads,
       msPerStep: result.ms_per_step!,
       tokensPerSecond: result.tokens_per_s,
+      peakRssBytes: typeof result.peak_rss_bytes === 'number' ? result.peak_rss_bytes : undefined,
     });
   }
   return runs;
@@ -139,7 +155,13 @@ export function timePyTorch(bench: TrainingBench, steps: number): StepTiming[] |
 export async function timeInterleaved(
   bench: TrainingBench,
   backend: BackendInfo,
-  options: { rounds: number; pytorchSteps: number; withWasm: boolean },
+  options: {
+    rounds: number;
+    pytorchSteps: number;
+    withWasm: boolean;
+    /** Our thread counts (default {@link THREAD_COUNTS}); PyTorch always runs at 1 and every core. */
+    oursThreads?: number[];
+  },
 ): Promise<{ ours: StepTiming[]; pytorch: StepTiming[] | string }> {
   const best = new Map<string, StepTiming>();
   let failure: string | undefined;
@@ -149,7 +171,9 @@ export async function timeInterleaved(
     if (!previous || run.msPerStep < previous.msPerStep) best.set(key, run);
   };
   for (let round = 0; round < options.rounds; round++) {
-    for (const run of await timeOurs(bench, backend, options.withWasm)) keep(run);
+    for (const run of await timeOurs(bench, backend, options.withWasm, options.oursThreads)) {
+      keep(run);
+    }
     // Give the cached tensor storage back before PyTorch needs the memory.
     (tf.backend() as { emptyCache?: () => void }).emptyCache?.();
     const pytorch = timePyTorch(bench, options.pytorchSteps);
@@ -214,8 +238,10 @@ export function printComparison(
   const best = (runs: StepTiming[]) => runs.reduce((a, b) => (b.msPerStep < a.msPerStep ? b : a));
   const oursBest = best(ours.filter((run) => !run.label.includes('reference')));
   const reference = typeof pytorch === 'string' ? undefined : best(pytorch);
-  console.log('| implementation | threads | ms/step | tokens/s | MFU | vs PyTorch (best) |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log(
+    '| implementation | threads | ms/step | tokens/s | MFU | peak RSS GiB | vs PyTorch (best) |',
+  );
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const run of [...ours, ...(typeof pytorch === 'string' ? [] : pytorch)]) {
     const utilisation = peakFlops ? (flopsPerToken * run.tokensPerSecond) / peakFlops : undefined;
     // Above 100% the peak was measured low (a busy machine): no figure beats a wrong one.
@@ -229,7 +255,7 @@ export function printComparison(
       ? `${(run.tokensPerSecond / reference.tokensPerSecond).toFixed(3)}×`
       : '—';
     console.log(
-      `| ${run.label} | ${run.threads} | ${fmt(run.msPerStep)} | ${fmt(run.tokensPerSecond)} | ${mfu} | ${ratio} |`,
+      `| ${run.label} | ${run.threads} | ${fmt(run.msPerStep)} | ${fmt(run.tokensPerSecond)} | ${mfu} | ${run.peakRssBytes === undefined ? '—' : fmt(run.peakRssBytes / 1024 ** 3, 2)} | ${ratio} |`,
     );
   }
   if (reference) {

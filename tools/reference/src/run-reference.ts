@@ -16,6 +16,7 @@ export const REFERENCE_PYTHON = '/usr/bin/python3';
 export type ReferenceScript =
   | 'bench_step.py'
   | 'bench_generate.py'
+  | 'bench_generate_folder.py'
   | 'bench_matmul.py'
   | 'check_checkpoint.py'
   | 'check_llmc.py'
@@ -45,7 +46,7 @@ export interface ReferenceResult {
  * it prints last, or a one-line reason why no figure came back.
  */
 export function runReference(
-  script: 'bench_step.py' | 'bench_generate.py' | 'bench_matmul.py',
+  script: 'bench_step.py' | 'bench_generate.py' | 'bench_generate_folder.py' | 'bench_matmul.py',
   options: Record<string, unknown>,
   timeoutMs = 600_000,
   env: Record<string, string> = {},
