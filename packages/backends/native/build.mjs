@@ -18,7 +18,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The addon's C sources: OpenBLAS by dlopen, the native backend's kernels (training and inference), their thread pool. */
-const SOURCES = ['gpt2_blas.c', 'gpt2_kernels.c', 'gpt2_fused.c', 'gpt2_decode.c', 'gpt2_pool.c'];
+const SOURCES = [
+  'gpt2_blas.c',
+  'gpt2_kernels.c',
+  'gpt2_fused.c',
+  'gpt2_decode.c',
+  'gpt2_memory.c',
+  'gpt2_pool.c',
+];
 const output = join(here, 'build', 'gpt2_blas.node');
 const say = (line) => console.log(`@gpt2/backends native addon: ${line}`);
 const HOW =

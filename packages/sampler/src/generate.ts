@@ -115,15 +115,20 @@ export async function* generate(
           continue;
         }
         const raw = logits.subarray(b * vocabSize, (b + 1) * vocabSize);
-        const work = Float32Array.from(raw);
-        const context: LogitProcessorContext = { tokens, promptLength, sequence: b };
-        for (const processor of pipeline.penalties) processor(work, context);
         let token: number;
-        if (resolved.greedy) {
-          token = argmax(work);
+        if (resolved.greedy && pipeline.penalties.length === 0) {
+          // Nothing rewrites the logits: no copy (50,257 floats a token at gpt2's vocabulary).
+          token = argmax(raw);
         } else {
-          for (const processor of pipeline.warpers) processor(work, context);
-          token = sampleFromLogits(work, random);
+          const work = raw.slice();
+          const context: LogitProcessorContext = { tokens, promptLength, sequence: b };
+          for (const processor of pipeline.penalties) processor(work, context);
+          if (resolved.greedy) {
+            token = argmax(work);
+          } else {
+            for (const processor of pipeline.warpers) processor(work, context);
+            token = sampleFromLogits(work, random);
+          }
         }
         next.push(token);
         if (resolved.stopTokenIds.has(token)) {
