@@ -116,9 +116,12 @@ export async function* generate(
         }
         const raw = logits.subarray(b * vocabSize, (b + 1) * vocabSize);
         let token: number;
+        // The row's largest raw logit, when the token is known to have it.
+        let rawMax: number | undefined;
         if (resolved.greedy && pipeline.penalties.length === 0) {
           // Nothing rewrites the logits: no copy (50,257 floats a token at gpt2's vocabulary).
           token = argmax(raw);
+          rawMax = raw[token];
         } else {
           const work = raw.slice();
           const context: LogitProcessorContext = { tokens, promptLength, sequence: b };
@@ -137,7 +140,7 @@ export async function* generate(
           yield finishEvent(b, row, 'stop-token', tail.text);
           continue;
         }
-        const logprob = (raw[token] as number) - logSumExp(raw);
+        const logprob = (raw[token] as number) - logSumExp(raw, rawMax);
         row.tokenIds.push(token);
         row.logprobs.push(logprob);
         const delta = row.text.push(token);
