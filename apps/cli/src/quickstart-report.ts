@@ -50,7 +50,7 @@ export interface QuickstartReport {
   };
   /** `--time` in ms; 0 when `--steps` fixed the run instead. */
   timeBudgetMs: number;
-  /** The time-budget plan; null for a run with a fixed step count. */
+  /** The time-budget plan, its re-plans in `plan.replans`; null for a run with a fixed step count. */
   plan: TimeBudgetPlan | null;
   steps: number;
   stopReason: string;

@@ -16,6 +16,7 @@ import {
   createLoraWeightsCodec,
   createTrainer,
   describeTimeBudgetPlan,
+  describeTimeBudgetReplan,
   type TimeBudgetPlan,
   type TrainerEvent,
   type TrainResult,
@@ -83,7 +84,7 @@ export interface TrainingRun {
   lastValLoss: number | undefined;
   /** Training and validation losses by step (earlier sessions of a resumed run included). */
   history: { train: LossPoint[]; val: LossPoint[] };
-  /** The time-budget plan, when the run had `training.timeBudget` and made it in this session. */
+  /** The time-budget plan with its re-plans, when the run had `training.timeBudget` and made or re-made it in this session. */
   plan: TimeBudgetPlan | undefined;
   /** Validation datasets, for callers that evaluate further; closed by the caller. */
   valDataset: ShardDataset;
@@ -314,6 +315,10 @@ export async function runTraining(
         case 'plan':
           plan = event.plan;
           progress.log(`plan: ${describeTimeBudgetPlan(event.plan)}`);
+          break;
+        case 'replan':
+          plan = event.plan;
+          progress.log(describeTimeBudgetReplan(event.replan));
           break;
         case 'checkpoint':
           checkpoint = event.location;

@@ -1,4 +1,4 @@
-import type { TimeBudgetPlan } from './schedule/time-budget.js';
+import type { TimeBudgetPlan, TimeBudgetReplan } from './schedule/time-budget.js';
 
 /** One optimizer step finished. */
 export interface StepEvent {
@@ -67,6 +67,20 @@ export interface PlanEvent {
   plan: TimeBudgetPlan;
 }
 
+/**
+ * A time-budgeted run re-fitted its step count to the time left, from the
+ * speed measured since the last (re-)plan (`timeBudget.replanFraction`).
+ */
+export interface ReplanEvent {
+  type: 'replan';
+  /** Optimizer steps done when the re-plan was made. */
+  step: number;
+  /** This re-plan (also the last entry of `plan.replans`). */
+  replan: TimeBudgetReplan;
+  /** The whole plan, this re-plan included (what checkpoints store). */
+  plan: TimeBudgetPlan;
+}
+
 /** Why a run stopped. */
 export type StopReason = 'max-steps' | 'max-time' | 'aborted' | 'non-finite';
 
@@ -86,5 +100,6 @@ export type TrainerEvent =
   | SkipEvent
   | EvalEvent
   | PlanEvent
+  | ReplanEvent
   | CheckpointEvent
   | StopEvent;

@@ -4,7 +4,7 @@ import { BigramModel, createArraySource, patternTokens } from './__fixtures__/fa
 import { decodeCheckpoint } from './checkpoint/checkpoint-format.js';
 import { createMemoryCheckpointStore } from './checkpoint/memory-checkpoint-store.js';
 import { resolveTrainingConfig } from './config.js';
-import type { PlanEvent, StepEvent, TrainerEvent } from './events.js';
+import type { PlanEvent, ReplanEvent, StepEvent, TrainerEvent } from './events.js';
 import { PARAMETERS_WEIGHTS_CODEC } from './gpt2-weights.js';
 import { learningRateAt } from './schedule/learning-rate.js';
 import type { TimeBudgetConfig } from './schedule/time-budget.js';
@@ -23,16 +23,25 @@ const valTokens = stream.slice(4096);
  * A simulated machine: each training batch costs `trainMs` and each
  * validation batch `valMs` of clock time (the first training batches of a
  * session cost more, as compilation does), so the plan is deterministic.
+ * From clock time `slowAfterMs` on, a training batch costs `slowTrainMs`; the
+ * clock starts at `startMs` (a resumed run's elapsed time).
  */
-function simulated(trainMs: number, valMs: number, slowFirst = 3) {
-  const clock = { now: 0, trainBatches: 0 };
+function simulated(
+  trainMs: number,
+  valMs: number,
+  slowFirst = 3,
+  options: { slowAfterMs?: number; slowTrainMs?: number; startMs?: number } = {},
+) {
+  const { slowAfterMs = Number.POSITIVE_INFINITY, slowTrainMs = trainMs, startMs = 0 } = options;
+  const clock = { now: startMs, trainBatches: 0 };
   const train = createArraySource(tokens, 4, 8);
   const val = createArraySource(valTokens, 2, 8);
   const trainNext = train.next.bind(train);
   const valNext = val.next.bind(val);
   train.next = async () => {
     clock.trainBatches++;
-    clock.now += clock.trainBatches <= slowFirst ? trainMs * 5 : trainMs;
+    const ms = clock.now >= slowAfterMs ? slowTrainMs : trainMs;
+    clock.now += clock.trainBatches <= slowFirst ? ms * 5 : ms;
     return trainNext();
   };
   val.next = async () => {
@@ -107,21 +116,28 @@ describe('Trainer with a time budget', () => {
     model.dispose();
   });
 
-  it('stores the plan in checkpoints and resumes to the bit', async () => {
+  it('planned once: stores the plan in checkpoints and resumes to the bit', async () => {
+    // replanFraction 0: the plan, not the clock, decides the rest of the run.
+    const once = { timeBudget: { ...BUDGET, replanFraction: 0 } };
     const straightModel = new BigramModel(V, 3);
-    const straight = budgeted(straightModel, simulated(10, 3));
+    const straight = budgeted(straightModel, simulated(10, 3), {}, once);
     const all = await straight.trainer.run();
 
     const store = createMemoryCheckpointStore();
     const firstModel = new BigramModel(V, 3);
     const controller = new AbortController();
-    const first = budgeted(firstModel, simulated(10, 3), {
-      store,
-      signal: controller.signal,
-      onEvent: (e) => {
-        if (e.type === 'step' && e.step === 40) controller.abort();
+    const first = budgeted(
+      firstModel,
+      simulated(10, 3),
+      {
+        store,
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'step' && e.step === 40) controller.abort();
+        },
       },
-    });
+      once,
+    );
     const stopped = await first.trainer.run();
     expect(stopped).toMatchObject({ reason: 'aborted', step: 40 });
     const { state } = decodeCheckpoint('mem', await store.read('step-00000040'));
@@ -131,7 +147,7 @@ describe('Trainer with a time budget', () => {
 
     // A slower machine on resume: the plan, not the clock, decides the rest.
     const resumedModel = new BigramModel(V, 99);
-    const resumed = budgeted(resumedModel, simulated(50, 20), { store });
+    const resumed = budgeted(resumedModel, simulated(50, 20), { store }, once);
     await resumed.trainer.resume();
     const rest = await resumed.trainer.run();
     expect(rest.step).toBe(plan.totalSteps);
@@ -145,6 +161,7 @@ describe('Trainer with a time budget', () => {
       simulated(10, 3),
       { store },
       {
+        ...once,
         maxSteps: plan.totalSteps + 5,
       },
     );
@@ -154,6 +171,75 @@ describe('Trainer with a time budget', () => {
     const lrs = longer.events.filter((e): e is StepEvent => e.type === 'step').map((e) => e.lr);
     expect(lrs).toEqual(Array(5).fill(0.005));
     for (const t of [straight, first, resumed, longer]) t.trainer.dispose();
+    for (const m of [straightModel, firstModel, resumedModel]) m.dispose();
+  });
+
+  it('re-plans on a machine that slows down, ends the decay on time, and resumes to the bit', async () => {
+    const budget = { ...BUDGET, measureSteps: 5 };
+    const slow = { slowAfterMs: 400, slowTrainMs: 15 };
+    const straightModel = new BigramModel(V, 3);
+    const machine = simulated(10, 3, 3, slow);
+    const straight = budgeted(straightModel, machine, {}, { timeBudget: budget });
+    const all = await straight.trainer.run();
+    // The whole run, evaluations included, fills the budget to about one step (at 8 per eval).
+    expect(machine.clock.now).toBeLessThanOrEqual(budget.ms);
+    expect(machine.clock.now).toBeGreaterThan(budget.ms - 2 * 15 - 6);
+    const plan = (straight.events.findLast((e) => e.type === 'replan') as ReplanEvent).plan;
+    const replans = plan.replans!;
+    expect(replans.length).toBeGreaterThanOrEqual(5);
+    expect(replans[0]!.totalSteps).toBeLessThan(plan.totalSteps);
+    expect(all).toMatchObject({ reason: 'max-steps', step: replans.at(-1)!.totalSteps });
+    const steps = straight.events.filter((e): e is StepEvent => e.type === 'step');
+    // Every step ran at the lr of the final schedule, and the last one near minLr.
+    for (const e of steps) expect(e.lr).toBe(learningRateAt(replans.at(-1)!.schedule, e.step - 1));
+    expect(steps.at(-1)!.lr).toBeLessThan(0.0055);
+
+    // Stop at an evaluation step between two re-plans, after the machine slowed down, with room
+    // before the next re-plan for the resumed session's settle steps and measured steps.
+    const abortAt = [60, 80, 100, 120, 140].find((step) => {
+      const before = replans.filter((r) => r.plannedAtStep <= step).at(-1);
+      const after = replans.find((r) => r.plannedAtStep > step);
+      return before && before.plannedAtMs > 420 && after && after.plannedAtStep >= step + 3 + 5;
+    });
+    expect(abortAt).toBeDefined();
+    const store = createMemoryCheckpointStore();
+    const firstModel = new BigramModel(V, 3);
+    const controller = new AbortController();
+    const first = budgeted(
+      firstModel,
+      simulated(10, 3, 3, slow),
+      {
+        store,
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'step' && e.step === abortAt) controller.abort();
+        },
+      },
+      { timeBudget: budget },
+    );
+    const stopped = await first.trainer.run();
+    const name = stopped.checkpoint!;
+    const { state } = decodeCheckpoint('mem', await store.read(name));
+    expect(state.timeBudget?.replans?.length).toBeGreaterThan(0);
+
+    // The same machine, its clock where the checkpoint left it, no compilation this time.
+    const resumedModel = new BigramModel(V, 99);
+    const resumed = budgeted(
+      resumedModel,
+      simulated(10, 3, 0, { ...slow, startMs: state.elapsedMs }),
+      { store },
+      { timeBudget: budget },
+    );
+    await resumed.trainer.resume();
+    const rest = await resumed.trainer.run();
+    expect(rest.step).toBe(all.step);
+    expect([...stopped.losses, ...rest.losses]).toEqual(all.losses);
+    expect([...resumedModel.table.dataSync()]).toEqual([...straightModel.table.dataSync()]);
+    const resumedReplans = (resumed.events.findLast((e) => e.type === 'replan') as ReplanEvent).plan
+      .replans!;
+    const fits = (list: typeof replans) => list.map(({ measuredSteps, ...fit }) => fit);
+    expect(fits(resumedReplans)).toEqual(fits(replans));
+    for (const t of [straight, first, resumed]) t.trainer.dispose();
     for (const m of [straightModel, firstModel, resumedModel]) m.dispose();
   });
 

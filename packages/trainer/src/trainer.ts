@@ -49,7 +49,7 @@ export interface TrainerOptions {
   config?: TrainingConfigInput;
   /** Where checkpoints go. Default: none (no checkpoints are written). */
   store?: CheckpointStore;
-  /** Receives step, skip, eval, plan, checkpoint and stop events. Default: none. */
+  /** Receives step, skip, eval, plan, replan, checkpoint and stop events. Default: none. */
   onEvent?: (event: TrainerEvent) => void;
   /** Stops the run (with a checkpoint) at the next step boundary. Default: none. */
   signal?: AbortSignal;
@@ -322,7 +322,7 @@ export class Trainer {
         'run: set maxSteps, epochs, maxTimeMs or timeBudget, or pass a signal; otherwise it never stops.',
       );
     }
-    planner?.startSession();
+    planner?.startSession({ step: this.#stepCount, elapsedMs: this.#metrics.elapsedMs() });
     const perEpoch = this.#stepsPerEpoch();
     const metrics = this.#metrics;
     metrics.startSession();
@@ -393,7 +393,12 @@ export class Trainer {
         );
         if (plan) {
           total = this.#totalSteps();
-          this.#emit({ type: 'plan', step: this.#stepCount, plan });
+          const replan = plan.replans?.at(-1);
+          this.#emit(
+            replan?.plannedAtStep === this.#stepCount
+              ? { type: 'replan', step: this.#stepCount, replan, plan }
+              : { type: 'plan', step: this.#stepCount, plan },
+          );
         }
         const awaitingPlan = this.#awaitingPlan();
         this.#emit(

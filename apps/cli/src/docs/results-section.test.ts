@@ -70,6 +70,51 @@ describe('the README results section', () => {
     expect(section).toContain('  - unigram: *The jury said* , the of');
   });
 
+  it("tells the time budget's plan and its re-plans", () => {
+    const fit = {
+      measuredSteps: 40,
+      msPerEval: 600,
+      limitedBy: 'time' as const,
+      schedule: { type: 'constant' as const, lr: 1e-3 },
+    };
+    const planned: QuickstartReport = {
+      ...report,
+      plan: {
+        ...fit,
+        budgetMs: 456_000,
+        maxSteps: 20_000,
+        plannedAtStep: 43,
+        plannedAtMs: 10_000,
+        msPerStep: 20,
+        tokensPerSecond: 24_700,
+        totalSteps: 10_619,
+        estimatedMs: 440_000,
+        replans: [
+          {
+            ...fit,
+            plannedAtStep: 2000,
+            plannedAtMs: 55_000,
+            msPerStep: 24,
+            tokensPerSecond: 21_200,
+            totalSteps: 9400,
+            previousTotalSteps: 10_619,
+            estimatedMs: 441_000,
+          },
+        ],
+      },
+    };
+    const section = renderResultsSection(
+      [{ label: 'native', report: planned, path: 'docs/results/r.json' }],
+      'docs/images/curve.png',
+    );
+    expect(section).toContain(
+      'After 43 steps the trainer planned "~24.7k tok/s measured → 10619 steps fit in 7m36s (',
+    );
+    expect(section).toContain(
+      ', re-planned once from the speed measured on the way ("re-plan at step 2000: ~21.2k tok/s → 9400 steps (was 10619), est. 7m21s"), and stopped at step 980 (max-steps).',
+    );
+  });
+
   it('replaces only what is between the markers, and says how to add them', () => {
     const readme = `# Title\n\n${RESULTS_START}\nold\n${RESULTS_END}\n\nAfter.\n`;
     const section = `${RESULTS_START}\nnew\n${RESULTS_END}`;

@@ -5,7 +5,7 @@
  * scripts/docs-results.ts does the file and browser work.
  */
 import { createHash } from 'node:crypto';
-import { describeTimeBudgetPlan } from '@gpt2/trainer';
+import { describeTimeBudgetPlan, describeTimeBudgetReplan } from '@gpt2/trainer';
 import { type LossCurveOptions, renderLossCurveSvg } from '../plot/loss-curve.js';
 import { formatDuration } from '../progress/format.js';
 import type { QuickstartReport } from '../quickstart-report.js';
@@ -35,10 +35,24 @@ function backendName(report: QuickstartReport): string {
     : 'wasm (XNNPACK, no OpenBLAS)';
 }
 
+/** The re-plans of a report's plan, in a clause: the count, the first and the last. */
+function replans(plan: NonNullable<QuickstartReport['plan']>): string {
+  const list = plan.replans ?? [];
+  const [first] = list;
+  const last = list.at(-1);
+  if (!first || !last) return '';
+  const times = list.length === 1 ? 'once' : `${list.length} times`;
+  const lines =
+    first === last
+      ? `"${describeTimeBudgetReplan(first)}"`
+      : `first "${describeTimeBudgetReplan(first)}", last "${describeTimeBudgetReplan(last)}"`;
+  return `, re-planned ${times} from the speed measured on the way (${lines}),`;
+}
+
 function runLine({ label, report, path }: LabelledReport): string {
   const load = report.machine.loadAverage;
   const plan = report.plan
-    ? ` After ${report.plan.plannedAtStep} steps the trainer planned "${describeTimeBudgetPlan(report.plan)}" and stopped at step ${report.steps} (${report.stopReason}).`
+    ? ` After ${report.plan.plannedAtStep} steps the trainer planned "${describeTimeBudgetPlan(report.plan)}"${replans(report.plan)} and stopped at step ${report.steps} (${report.stopReason}).`
     : ` ${report.steps} steps (${report.stopReason}).`;
   return `- **${label}** ([report](${path})): ${when(report)}, \`${report.command}\` on ${backendName(report)}, ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}, load average ${load.start.toFixed(2)} at the start and ${load.end.toFixed(2)} at the end. ${formatDuration(report.seconds)} in all, ${formatDuration(report.stages.training)} of it training.${plan}`;
 }

@@ -44,7 +44,7 @@ export interface TrainerState {
   bestValStep: number | null;
   /** Schedule position: the schedule and the step it is at. */
   schedule: { config: LearningRateSchedule; step: number };
-  /** The time-budget plan (`training.timeBudget`), once made; null before it or without a budget. Absent in older checkpoints. */
+  /** The time-budget plan (`training.timeBudget`) with its re-plans, once made; null before it or without a budget. Absent in older checkpoints. */
   timeBudget?: TimeBudgetPlan | null;
   /** Optimizer bookkeeping; the moments are in `optimizer.safetensors`. */
   optimizer: { step: number; hyperparameters: AdamWHyperparameters; parameters: string[] };

@@ -69,6 +69,43 @@ describe('learningRateAt', () => {
     expect(learningRateAt({ ...base, decayShape: 'sqrt' }, 8)).toBeCloseTo(0.5, 12);
   });
 
+  it('wsd with decay refits: continuous at each refit, linear progress to the new end', () => {
+    const base = {
+      type: 'wsd',
+      maxLr: 1,
+      minLr: 0,
+      warmupSteps: 0,
+      stableSteps: 10,
+      decaySteps: 100,
+    } as const;
+    // At step 30 the decay is 20% done; the refit ends it at 60 instead of 110, then at 90.
+    const refitted: LearningRateSchedule = {
+      ...base,
+      decayRefits: [
+        { step: 30, progress: 0.2, endStep: 60 },
+        { step: 50, progress: 0.2 + (0.8 * 20) / 30, endStep: 90 },
+      ],
+    };
+    validateSchedule(refitted);
+    for (let step = 0; step < 30; step++) {
+      expect(learningRateAt(refitted, step)).toBe(learningRateAt(base, step));
+    }
+    expect(learningRateAt(refitted, 30)).toBeCloseTo(0.8, 12);
+    expect(learningRateAt(refitted, 45)).toBeCloseTo(0.4, 12);
+    expect(learningRateAt(refitted, 70)).toBeCloseTo((1 - 0.2 - (0.8 * 20) / 30) * 0.5, 12);
+    expect(learningRateAt(refitted, 90)).toBe(0);
+    for (let step = 1; step < 100; step++) {
+      expect(learningRateAt(refitted, step)).toBeLessThanOrEqual(
+        learningRateAt(refitted, step - 1),
+      );
+    }
+    const bad = (refit: { step: number; progress: number; endStep: number }) => () =>
+      validateSchedule({ ...base, decayRefits: [refit] });
+    expect(bad({ step: 5, progress: 0, endStep: 50 })).toThrow(/decayRefits\[0\]\.step/);
+    expect(bad({ step: 30, progress: 0.1, endStep: 50 })).toThrow(/never goes back up/);
+    expect(bad({ step: 30, progress: 0.2, endStep: 30 })).toThrow(/endStep/);
+  });
+
   it('is a pure function of the step', () => {
     const s: LearningRateSchedule = { type: 'cosine', maxLr: 1e-3, warmupSteps: 5, decaySteps: 50 };
     const first = Array.from({ length: 60 }, (_, i) => learningRateAt(s, i));

@@ -53,6 +53,30 @@ export interface WarmupStableDecaySchedule {
   decaySteps: number;
   /** Shape of the decay. Default: `'linear'`. */
   decayShape?: 'linear' | 'cosine' | 'sqrt';
+  /**
+   * Re-fits of the decay's end made during the run (a time budget's re-plans),
+   * in step order. Default: none.
+   *
+   * The decay's progress runs from 0 at its start to 1 at its end, and the
+   * learning rate is `decayShape` of it. Without refits the progress is a
+   * straight line over `decaySteps`; from each refit's `step` on, it is a
+   * straight line from `progress` (where the schedule had got to at that
+   * step, so the learning rate stays continuous) to 1 at `endStep`. The last
+   * refit's `endStep` is where the decay ends; `decaySteps` keeps the first
+   * segment's length, so each step's learning rate is computed exactly as it
+   * was when the step ran.
+   */
+  decayRefits?: DecayRefit[];
+}
+
+/** One re-fit of a decay's end: see {@link WarmupStableDecaySchedule.decayRefits}. */
+export interface DecayRefit {
+  /** First step (0-based) the refit applies to. */
+  step: number;
+  /** The decay's progress at `step`, in [0, 1]. */
+  progress: number;
+  /** The step (0-based) at which the decay now ends (progress 1), > `step`. */
+  endStep: number;
 }
 
 /** Any learning-rate schedule. */
@@ -96,6 +120,7 @@ export function validateSchedule(schedule: LearningRateSchedule): LearningRateSc
       if (schedule.minLr !== undefined) assertFinite(schedule.minLr, 'minLr');
       assertFinite(schedule.stableSteps, 'stableSteps');
       assertFinite(schedule.decaySteps, 'decaySteps');
+      if (schedule.decayRefits !== undefined) validateRefits(schedule);
       break;
     default:
       throw new RangeError(
@@ -103,6 +128,61 @@ export function validateSchedule(schedule: LearningRateSchedule): LearningRateSc
       );
   }
   return schedule;
+}
+
+function validateRefits(schedule: WarmupStableDecaySchedule): void {
+  const refits = schedule.decayRefits;
+  if (!Array.isArray(refits)) {
+    throw new RangeError('Learning-rate schedule: decayRefits must be an array.');
+  }
+  const decayStart = (schedule.warmupSteps ?? 0) + schedule.stableSteps;
+  let previousStep = decayStart - 1;
+  for (const [index, refit] of refits.entries()) {
+    const name = `decayRefits[${index}]`;
+    if (!Number.isInteger(refit.step) || refit.step <= previousStep) {
+      throw new RangeError(
+        `Learning-rate schedule: ${name}.step must be an integer ≥ the decay's start (${decayStart}) and after the refit before, got ${refit.step}.`,
+      );
+    }
+    // Where the schedule before this refit had got to: the decay never goes back.
+    const reached =
+      refit.step > decayStart
+        ? decayProgressAt({ ...schedule, decayRefits: refits.slice(0, index) }, refit.step - 1)
+        : 0;
+    if (!(refit.progress >= reached && refit.progress <= 1)) {
+      throw new RangeError(
+        `Learning-rate schedule: ${name}.progress must be in [${reached}, 1] (the learning rate never goes back up), got ${refit.progress}.`,
+      );
+    }
+    if (!Number.isInteger(refit.endStep) || refit.endStep <= refit.step) {
+      throw new RangeError(
+        `Learning-rate schedule: ${name}.endStep must be an integer > step (${refit.step}), got ${refit.endStep}.`,
+      );
+    }
+    previousStep = refit.step;
+  }
+}
+
+/**
+ * Progress of a wsd decay at `step` (≥ the decay's start): 0 at the start, 1
+ * at the end and after. See {@link WarmupStableDecaySchedule.decayRefits}.
+ */
+export function decayProgressAt(schedule: WarmupStableDecaySchedule, step: number): number {
+  const decayStart = (schedule.warmupSteps ?? 0) + schedule.stableSteps;
+  let refit: DecayRefit | undefined;
+  for (const candidate of schedule.decayRefits ?? []) {
+    if (candidate.step > step) break;
+    refit = candidate;
+  }
+  if (!refit) {
+    // The original segment, computed as before refits existed (old checkpoints resume exactly).
+    if (schedule.decaySteps === 0 || step >= decayStart + schedule.decaySteps) return 1;
+    return (step - decayStart) / schedule.decaySteps;
+  }
+  if (step >= refit.endStep) return 1;
+  return (
+    refit.progress + ((1 - refit.progress) * (step - refit.step)) / (refit.endStep - refit.step)
+  );
 }
 
 /** Warmup as in current nanoGPT: `lr * (step + 1) / (warmup + 1)`, so step 0 is not wasted at lr 0. */
@@ -142,8 +222,8 @@ export function learningRateAt(schedule: LearningRateSchedule, step: number): nu
       if (step < warmupSteps) return warmup(schedule.maxLr, step, warmupSteps);
       const decayStart = warmupSteps + schedule.stableSteps;
       if (step < decayStart) return schedule.maxLr;
-      if (schedule.decaySteps === 0 || step >= decayStart + schedule.decaySteps) return minLr;
-      const ratio = (step - decayStart) / schedule.decaySteps;
+      const ratio = decayProgressAt(schedule, step);
+      if (ratio >= 1) return minLr;
       const shape = schedule.decayShape ?? 'linear';
       // 1 at the start of the decay, 0 at its end.
       const remaining =

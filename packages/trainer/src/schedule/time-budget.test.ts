@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { learningRateAt } from './learning-rate.js';
+import { type LearningRateSchedule, learningRateAt } from './learning-rate.js';
 import {
   budgetSchedule,
+  currentTimeBudgetFit,
   describeTimeBudgetPlan,
+  describeTimeBudgetReplan,
   fitSteps,
   resolveTimeBudget,
+  type TimeBudgetConfig,
+  type TimeBudgetPlan,
   TimeBudgetPlanner,
+  type TimeBudgetRun,
   timeBudgetFromSchedule,
 } from './time-budget.js';
 
@@ -24,6 +29,7 @@ describe('resolveTimeBudget', () => {
       measureSteps: 40,
       measureFraction: 0.1,
       margin: 0.03,
+      replanFraction: 0.1,
     });
     expect(resolveTimeBudget({ ms: 1000, maxLr: 1, minLr: undefined }).minLr).toBe(0.1);
   });
@@ -37,6 +43,9 @@ describe('resolveTimeBudget', () => {
       /decay must be/,
     );
     expect(() => resolveTimeBudget({ ms: 1, maxLr: 1, decayFraction: 1 })).toThrow(/decayFraction/);
+    expect(() => resolveTimeBudget({ ms: 1, maxLr: 1, replanFraction: -0.1 })).toThrow(
+      /replanFraction/,
+    );
     expect(() => resolveTimeBudget({ ms: 1, maxLr: 1, nope: 1 } as never)).toThrow(
       /nope is not a field/,
     );
@@ -230,6 +239,214 @@ describe('TimeBudgetPlanner', () => {
     expect(planner.totalSteps(0)).toBe(97);
     expect(planner.totalSteps(200)).toBe(200);
     expect(planner.schedule).toEqual(plan.schedule);
+  });
+});
+
+/**
+ * A planner driven as the trainer drives it, on a fake clock: step `i` (0-based)
+ * takes `msAt(i)` ms, an evaluation every `run.evalInterval` steps and one at
+ * the start and the end take `evalMs`. Each step runs at the learning rate of the schedule in
+ * effect before it. Stops at the planned total (or at `stopAt`).
+ */
+function simulate(options: {
+  planner: TimeBudgetPlanner;
+  run: TimeBudgetRun;
+  msAt: (step: number) => number;
+  evalMs?: number;
+  start?: { step: number; elapsedMs: number };
+  stopAt?: number;
+}) {
+  const { planner, run, msAt, evalMs = 0, stopAt } = options;
+  let step = options.start?.step ?? 0;
+  let elapsed = options.start?.elapsedMs ?? 0;
+  planner.startSession({ step, elapsedMs: elapsed });
+  if (!options.start && run.evaluates) {
+    // The trainer's evaluation before the first step.
+    elapsed += evalMs;
+    planner.recordEval(evalMs);
+  }
+  const lrs: number[] = [];
+  const schedules: Array<{
+    step: number;
+    before: LearningRateSchedule;
+    after: LearningRateSchedule;
+  }> = [];
+  for (;;) {
+    const total = planner.totalSteps(run.maxSteps);
+    if ((total !== undefined && step >= total) || step === stopAt) break;
+    lrs.push(learningRateAt(planner.schedule, step));
+    const ms = msAt(step);
+    elapsed += ms;
+    step++;
+    const before = planner.schedule;
+    if (planner.afterStep(step, elapsed, ms, 1000)) {
+      schedules.push({ step, before, after: planner.schedule });
+    }
+    if (run.evaluates && run.evalInterval > 0 && step % run.evalInterval === 0) {
+      elapsed += evalMs;
+      planner.recordEval(evalMs);
+    }
+  }
+  if (stopAt === undefined && run.evaluates && step % run.evalInterval !== 0) elapsed += evalMs;
+  return { step, elapsed, lrs, schedules, plan: planner.plan as TimeBudgetPlan };
+}
+
+describe('TimeBudgetPlanner re-plans', () => {
+  const config: TimeBudgetConfig = {
+    ms: 100_000,
+    maxLr: 1e-3,
+    minLr: 1e-4,
+    warmupSteps: 50,
+    settleSteps: 0,
+    measureSteps: 20,
+  };
+  const run = { maxSteps: 0, evalInterval: 250, evaluates: true };
+  const slowsDown = (step: number) => (step < 300 ? 10 : 14);
+  const speedsUp = (step: number) => (step < 300 ? 14 : 10);
+
+  /** Every step before the end ran at the final schedule's lr, and the lr never went back up. */
+  function expectExactAndMonotone(lrs: number[], schedule: LearningRateSchedule) {
+    expect(lrs).toEqual(lrs.map((_, step) => learningRateAt(schedule, step)));
+    const rises = lrs.filter((lr, step) => step > 50 && lr > lrs[step - 1]!);
+    expect(rises).toEqual([]);
+  }
+
+  it('a machine that slows down after the plan still ends its decay within the budget', () => {
+    const once = simulate({
+      planner: new TimeBudgetPlanner({ ...config, replanFraction: 0 }, run),
+      run,
+      msAt: slowsDown,
+      evalMs: 50,
+    });
+    // The bug re-planning fixes: the steps planned from the first speed overrun the budget by a third.
+    expect(once.elapsed).toBeGreaterThan(config.ms * 1.3);
+
+    const planner = new TimeBudgetPlanner(config, run);
+    const { elapsed, lrs, step, plan, schedules } = simulate({
+      planner,
+      run,
+      msAt: slowsDown,
+      evalMs: 50,
+    });
+    const replans = plan.replans ?? [];
+    expect(replans.length).toBeGreaterThanOrEqual(5);
+    expect(replans[0]).toMatchObject({ previousTotalSteps: plan.totalSteps, msPerEval: 50 });
+    expect(replans[0]!.totalSteps).toBeLessThan(plan.totalSteps);
+    expect(step).toBe(currentTimeBudgetFit(plan).totalSteps);
+    expect(elapsed).toBeLessThanOrEqual(config.ms);
+    expect(elapsed).toBeGreaterThan(config.ms * 0.97);
+    // The last step runs at minLr, to a part in a thousand of the decay.
+    expect(lrs.at(-1)! - 1e-4).toBeLessThan(1e-3 * 9e-4);
+    expectExactAndMonotone(lrs, planner.schedule);
+    // At each re-plan: the same lr as before for every step taken and the next one.
+    for (const { step: at, before, after } of schedules.slice(1)) {
+      const taken = Array.from({ length: at + 1 }, (_, s) => s);
+      expect(taken.map((s) => learningRateAt(after, s))).toEqual(
+        taken.map((s) => learningRateAt(before, s)),
+      );
+    }
+    expect(describeTimeBudgetReplan(replans[0]!)).toMatch(
+      /^re-plan at step \d+: ~[\d.]+k tok\/s → \d+ steps \(was \d+\), est\. 1m\d\ds$/,
+    );
+  });
+
+  it('a machine that speeds up uses the time it saves', () => {
+    const once = simulate({
+      planner: new TimeBudgetPlanner({ ...config, replanFraction: 0 }, run),
+      run,
+      msAt: speedsUp,
+      evalMs: 50,
+    });
+    expect(once.elapsed).toBeLessThan(config.ms * 0.8);
+    const planner = new TimeBudgetPlanner(config, run);
+    const { elapsed, lrs, plan } = simulate({ planner, run, msAt: speedsUp, evalMs: 50 });
+    expect(currentTimeBudgetFit(plan).totalSteps).toBeGreaterThan(plan.totalSteps * 1.3);
+    expect(elapsed).toBeLessThanOrEqual(config.ms);
+    expect(elapsed).toBeGreaterThan(config.ms * 0.97);
+    expect(lrs.at(-1)! - 1e-4).toBeLessThan(1e-3 * 9e-4);
+    expectExactAndMonotone(lrs, planner.schedule);
+  });
+
+  it('a run resumed from a checkpoint between re-plans takes the same steps at the same lrs', () => {
+    const straight = simulate({
+      planner: new TimeBudgetPlanner(config, run),
+      run,
+      msAt: slowsDown,
+      evalMs: 50,
+    });
+    const resumeAt = straight.plan.replans![2]!.plannedAtStep + 7;
+    const first = simulate({
+      planner: new TimeBudgetPlanner(config, run),
+      run,
+      msAt: slowsDown,
+      evalMs: 50,
+      stopAt: resumeAt,
+    });
+    // What a checkpoint holds: plain JSON.
+    const saved = JSON.parse(JSON.stringify(first.plan)) as TimeBudgetPlan;
+    expect(saved.replans).toHaveLength(3);
+    const planner = new TimeBudgetPlanner(config, run);
+    planner.restore(saved);
+    const rest = simulate({
+      planner,
+      run,
+      msAt: slowsDown,
+      evalMs: 50,
+      start: { step: resumeAt, elapsedMs: first.elapsed },
+    });
+    expect([...first.lrs, ...rest.lrs]).toEqual(straight.lrs);
+    // The same re-plans; only the count of steps timed for the first one after resuming differs.
+    const fits = (plan: TimeBudgetPlan) => plan.replans!.map(({ measuredSteps, ...fit }) => fit);
+    expect(fits(rest.plan)).toEqual(fits(straight.plan));
+  });
+
+  it('restores a single-plan checkpoint from before re-planning, and re-plans from it', () => {
+    const old = JSON.parse(
+      '{"budgetMs":100000,"plannedAtStep":70,"plannedAtMs":700,"measuredSteps":20,"msPerStep":10,"msPerEval":50,"tokensPerSecond":100000,"totalSteps":9350,"maxSteps":0,"limitedBy":"time","estimatedMs":96950,"schedule":{"type":"wsd","maxLr":0.001,"minLr":0.0001,"warmupSteps":50,"stableSteps":20,"decaySteps":9280,"decayShape":"cosine"}}',
+    ) as TimeBudgetPlan;
+    const planner = new TimeBudgetPlanner(config, run);
+    planner.restore(old);
+    expect(planner.totalSteps(0)).toBe(9350);
+    expect(planner.schedule).toEqual(old.schedule);
+    const { elapsed, lrs, plan } = simulate({
+      planner,
+      run,
+      msAt: () => 14,
+      evalMs: 50,
+      start: { step: 1000, elapsedMs: 10_000 },
+    });
+    expect(plan.replans?.length).toBeGreaterThan(0);
+    expect(plan).toMatchObject(old); // the plan's own fields stay as they were
+    expect(elapsed).toBeLessThanOrEqual(config.ms);
+    expect(elapsed).toBeGreaterThan(config.ms * 0.97);
+    // Steps before the first re-plan ran on the old schedule, and the final schedule agrees.
+    const firstReplan = plan.replans![0]!.plannedAtStep;
+    for (let step = 0; step <= firstReplan; step++) {
+      expect(learningRateAt(planner.schedule, step)).toBe(learningRateAt(old.schedule, step));
+    }
+    expect(lrs[0]).toBe(learningRateAt(old.schedule, 1000));
+  });
+
+  it('keeps the step count when the change is timing noise, and never ends at once', () => {
+    // No margin to hand back as the time left shrinks: the step count stays.
+    const planner = new TimeBudgetPlanner({ ...config, margin: 0 }, run);
+    const { plan } = simulate({ planner, run, msAt: () => 10, evalMs: 50 });
+    expect(plan.replans?.length).toBeGreaterThan(5);
+    for (const replan of plan.replans ?? []) {
+      expect(replan.totalSteps).toBe(plan.totalSteps);
+      expect(describeTimeBudgetReplan(replan)).toMatch(/\(unchanged\)/);
+    }
+    // The budget is spent by the time of the re-plan: the decay still takes a few steps.
+    const late = new TimeBudgetPlanner({ ...config, ms: 2000 }, run);
+    const result = simulate({ planner: late, run, msAt: (s) => (s < 40 ? 10 : 1000), evalMs: 0 });
+    const replans = result.plan.replans!;
+    for (const r of replans) {
+      expect(r.totalSteps).toBeGreaterThanOrEqual(
+        Math.min(r.plannedAtStep + 5, r.previousTotalSteps),
+      );
+    }
+    expect(replans.some((r) => r.totalSteps === r.plannedAtStep + 5)).toBe(true);
+    expect(result.step).toBeLessThan(60);
   });
 });
 

@@ -7,18 +7,34 @@
  * The trainer runs warmup, then holds the peak learning rate while the planner
  * times the steps. Then the planner turns the measured milliseconds per step
  * (and per evaluation) into the number of steps that fit the rest of the
- * budget, and fixes the schedule for the whole run: `wsd` with the decay
- * starting at the planning step. The plan is plain JSON, stored in
- * checkpoints, so a resumed run follows the same schedule to the same step.
+ * budget, and plans the schedule: `wsd` with the decay starting at the
+ * planning step. The plan is plain JSON, stored in checkpoints, so a resumed
+ * run follows the same schedule for every step already taken.
  *
  * Two ways to place the decay:
- * - `cosine` (default): plan once, after `settleSteps + measureSteps` steps;
- *   the cosine decay spans the rest of the run (nanoGPT's shape).
+ * - `cosine` (default): plan after `settleSteps + measureSteps` steps; the
+ *   cosine decay spans the rest of the run (nanoGPT's shape).
  * - `wsd`: hold the peak until `1 - decayFraction` of the budget has passed,
- *   then plan the decay from the throughput of every step so far (robust to a
- *   machine whose speed drifts; the decay shape is linear).
+ *   then plan the decay from the throughput of every step so far (the decay
+ *   shape is linear).
+ *
+ * Re-plans: a machine's speed drifts (evaluations, other work on it, a noisy
+ * thread count), so a step count fixed from the first seconds misses the
+ * budget: too many steps and the time runs out with the learning rate still
+ * high, too few and the budget is wasted. So every `replanFraction` of the
+ * budget after the plan, the planner times the steps since the last (re-)plan
+ * (wall time between steps, evaluations timed separately) and re-fits the
+ * remaining steps to the remaining time. The decay keeps the progress `p0` it
+ * has reached at the re-plan step `s0` and runs linearly on to the new end `E'`:
+ * `progress(s) = p0 + (1 - p0)·(s - s0)/(E' - s0)`, so the learning rate is
+ * continuous and never goes back up (a {@link DecayRefit} of the schedule).
  */
-import { type LearningRateSchedule, validateSchedule } from './learning-rate.js';
+import {
+  type DecayRefit,
+  decayProgressAt,
+  type LearningRateSchedule,
+  validateSchedule,
+} from './learning-rate.js';
 
 /** How the decay is fitted to the budget. */
 export type TimeBudgetDecay = 'cosine' | 'wsd';
@@ -47,8 +63,17 @@ export interface TimeBudgetConfig {
   measureSteps?: number;
   /** `cosine` only: the most of the budget spent before planning. Default: 0.1. */
   measureFraction?: number;
-  /** Share of the budget held back for timing noise. Default: 0.03. */
+  /**
+   * Share of the time left at each (re-)plan held back for timing noise.
+   * Default: 0.03.
+   */
   margin?: number;
+  /**
+   * Re-plan every time this share of the budget has passed since the last
+   * (re-)plan, from the speed measured since; 0: plan once and keep the step
+   * count. Default: 0.1.
+   */
+  replanFraction?: number;
 }
 
 /** Defaults of the optional {@link TimeBudgetConfig} fields. */
@@ -60,22 +85,39 @@ export const DEFAULT_TIME_BUDGET = {
   measureSteps: 40,
   measureFraction: 0.1,
   margin: 0.03,
+  replanFraction: 0.1,
 } as const;
+
+/**
+ * A re-plan never ends the decay sooner than this many steps after the re-plan
+ * step (or the end planned before, if that is sooner): even when the budget is
+ * already spent, the learning rate comes down over a few steps instead of
+ * jumping to `minLr`.
+ */
+export const REPLAN_MIN_STEPS = 5;
+
+/**
+ * A re-plan keeps the step count when the new fit moves it by less than this
+ * share of the steps left: timing noise, not a change of speed.
+ */
+export const REPLAN_MIN_CHANGE = 0.01;
 
 /** A {@link TimeBudgetConfig} with every default filled in. */
 export type ResolvedTimeBudget = Required<TimeBudgetConfig>;
 
-/** What the planner decided; stored in checkpoints (`trainer_state.json`'s `timeBudget`). */
-export interface TimeBudgetPlan {
-  /** The budget planned for, in ms. */
-  budgetMs: number;
-  /** Optimizer steps done when the plan was made. */
+/** One fit of the run's step count to the budget: the plan, or a re-plan. */
+export interface TimeBudgetFit {
+  /** Optimizer steps done when the fit was made. */
   plannedAtStep: number;
-  /** Training ms elapsed (all sessions) when the plan was made. */
+  /** Training ms elapsed (all sessions) when the fit was made. */
   plannedAtMs: number;
-  /** Steps timed for the plan. */
+  /** Steps timed for the fit. */
   measuredSteps: number;
-  /** Measured ms per optimizer step (evaluations excluded). */
+  /**
+   * Measured ms per optimizer step (evaluations excluded). The plan times the
+   * steps themselves; a re-plan the wall time between steps (checkpoints and
+   * event handlers included).
+   */
   msPerStep: number;
   /** Measured ms per evaluation; 0 when none was timed. */
   msPerEval: number;
@@ -83,14 +125,37 @@ export interface TimeBudgetPlan {
   tokensPerSecond: number;
   /** Steps of the whole run. */
   totalSteps: number;
-  /** The run's `maxSteps` when the plan was made (0: none); a different value on resume extends or cuts the run. */
-  maxSteps: number;
   /** What bounded `totalSteps`. */
   limitedBy: 'time' | 'maxSteps';
   /** Estimated training ms at the last step, evaluations included. */
   estimatedMs: number;
-  /** The schedule of the whole run, exact for every step (the ones before the plan too). */
+  /** The schedule of the whole run, exact for every step (the ones before the fit too). */
   schedule: LearningRateSchedule;
+}
+
+/** A re-fit of the step count during the run (see the module comment). */
+export interface TimeBudgetReplan extends TimeBudgetFit {
+  /** `totalSteps` of the fit before (equal when the change was below {@link REPLAN_MIN_CHANGE}). */
+  previousTotalSteps: number;
+}
+
+/**
+ * What the planner decided; stored in checkpoints (`trainer_state.json`'s
+ * `timeBudget`). The fields of {@link TimeBudgetFit} are the first plan's;
+ * the fit in effect is the last re-plan's ({@link currentTimeBudgetFit}).
+ */
+export interface TimeBudgetPlan extends TimeBudgetFit {
+  /** The budget planned for, in ms. */
+  budgetMs: number;
+  /** The run's `maxSteps` when the plan was made (0: none); a different value on resume extends or cuts the run. */
+  maxSteps: number;
+  /** Re-plans, in step order. Absent: none yet (and in checkpoints older than re-planning). */
+  replans?: TimeBudgetReplan[];
+}
+
+/** The fit in effect: the last re-plan, or the plan itself. */
+export function currentTimeBudgetFit(plan: TimeBudgetPlan): TimeBudgetFit {
+  return plan.replans?.at(-1) ?? plan;
 }
 
 /** What the trainer tells the planner about the run. */
@@ -157,6 +222,10 @@ export function resolveTimeBudget(input: TimeBudgetConfig): ResolvedTimeBudget {
     budget.margin >= 0 && budget.margin < 0.5,
     `margin must be in [0, 0.5), got ${budget.margin}.`,
   );
+  check(
+    budget.replanFraction >= 0 && budget.replanFraction < 1,
+    `replanFraction must be in [0, 1), got ${budget.replanFraction}.`,
+  );
   return budget;
 }
 
@@ -203,6 +272,38 @@ export function budgetSchedule(
   });
 }
 
+/**
+ * The schedule after a re-plan at step `step` (steps done) to `total` steps:
+ * the same learning rate for every step before `step`, and from it on the
+ * decay's progress runs linearly from where it is to 1 at `total` (a
+ * {@link DecayRefit}). Before the decay has started, the plan's schedule with
+ * the new length.
+ * @param plannedAt the step of the first plan (where {@link budgetSchedule} starts the decay)
+ */
+export function refitSchedule(
+  budget: ResolvedTimeBudget,
+  plannedAt: number,
+  schedule: LearningRateSchedule,
+  step: number,
+  total: number,
+): LearningRateSchedule {
+  const decayStart =
+    schedule.type === 'wsd' ? (schedule.warmupSteps ?? 0) + schedule.stableSteps : undefined;
+  if (schedule.type !== 'wsd' || decayStart === undefined || step <= decayStart) {
+    // Warmup or the peak so far: both schedules agree on every step taken.
+    return budgetSchedule(budget, plannedAt, total);
+  }
+  const refit: DecayRefit = {
+    step,
+    progress: decayProgressAt(schedule, step),
+    endStep: total,
+  };
+  return validateSchedule({
+    ...schedule,
+    decayRefits: [...(schedule.decayRefits ?? []), refit],
+  });
+}
+
 /** Evaluations the trainer runs after step `from` up to and including the last step `to`. */
 function evaluationsBetween(run: TimeBudgetRun, from: number, to: number): number {
   if (!run.evaluates || to <= from) return 0;
@@ -211,10 +312,22 @@ function evaluationsBetween(run: TimeBudgetRun, from: number, to: number): numbe
   return periodic + (to % run.evalInterval === 0 ? 0 : 1);
 }
 
+/** Estimated ms from step `step` to the last step `total`, evaluations included. */
+function estimateMs(
+  run: TimeBudgetRun,
+  step: number,
+  total: number,
+  msPerStep: number,
+  msPerEval: number,
+): number {
+  return (total - step) * msPerStep + evaluationsBetween(run, step, total) * msPerEval;
+}
+
 /**
  * Steps of the whole run that fit the budget: the largest N ≥ `step` with
- * `elapsed + (N - step)·msPerStep + evaluations·msPerEval ≤ budget·(1 - margin)`,
- * capped by `maxSteps`.
+ * `(N - step)·msPerStep + evaluations·msPerEval ≤ (budget - elapsed)·(1 - margin)`,
+ * capped by `maxSteps`. The margin is a share of the time left, so a late
+ * re-plan, which has little left to guess, holds little back.
  */
 export function fitSteps(options: {
   budget: ResolvedTimeBudget;
@@ -225,9 +338,8 @@ export function fitSteps(options: {
   msPerEval: number;
 }): { totalSteps: number; estimatedMs: number; limitedBy: 'time' | 'maxSteps' } {
   const { budget, run, step, elapsedMs, msPerStep, msPerEval } = options;
-  const available = budget.ms * (1 - budget.margin) - elapsedMs;
-  const cost = (total: number) =>
-    (total - step) * msPerStep + evaluationsBetween(run, step, total) * msPerEval;
+  const available = (budget.ms - elapsedMs) * (1 - budget.margin);
+  const cost = (total: number) => estimateMs(run, step, total, msPerStep, msPerEval);
   const perStep =
     msPerStep + (run.evaluates && run.evalInterval > 0 ? msPerEval / run.evalInterval : 0);
   let total = step + Math.max(0, Math.floor(available / perStep));
@@ -241,11 +353,21 @@ export function fitSteps(options: {
   return { totalSteps: total, estimatedMs: elapsedMs + cost(total), limitedBy };
 }
 
+/** Steps and evaluations timed since a (re-)plan, for the next re-plan. */
+interface ReplanWindow {
+  /** Steps done and training ms elapsed when the window opened. */
+  step: number;
+  ms: number;
+  tokens: number;
+  evalMs: number;
+  evals: number;
+}
+
 /**
  * The trainer's side of a time budget: times the steps and evaluations it is
- * told about, makes the plan when it is due, and says which schedule and step
- * limit are in effect. One per trainer; restore a checkpoint's plan with
- * {@link TimeBudgetPlanner.restore}.
+ * told about, makes the plan when it is due and the re-plans after it, and
+ * says which schedule and step limit are in effect. One per trainer; restore
+ * a checkpoint's plan with {@link TimeBudgetPlanner.restore}.
  */
 export class TimeBudgetPlanner {
   readonly budget: ResolvedTimeBudget;
@@ -257,56 +379,74 @@ export class TimeBudgetPlanner {
   private timedSteps = 0;
   private timedTokens = 0;
   private lastEvalMs = 0;
+  /** After the plan: what was timed since the last (re-)plan; undefined while the session settles. */
+  private window: ReplanWindow | undefined;
 
   constructor(budget: TimeBudgetConfig, run: TimeBudgetRun) {
     this.budget = resolveTimeBudget(budget);
     this.run = run;
   }
 
-  /** The plan, once made (or restored). */
+  /** The plan, once made (or restored), with its re-plans. */
   get plan(): TimeBudgetPlan | undefined {
     return this.current;
   }
 
-  /** The schedule in effect: the plan's, or before it, warmup then the peak held. */
+  /** The schedule in effect: the last (re-)plan's, or before the plan, warmup then the peak held. */
   get schedule(): LearningRateSchedule {
-    return (
-      this.current?.schedule ?? {
-        type: 'constant',
-        lr: this.budget.maxLr,
-        warmupSteps: this.budget.warmupSteps,
-      }
-    );
+    if (this.current) return currentTimeBudgetFit(this.current).schedule;
+    return { type: 'constant', lr: this.budget.maxLr, warmupSteps: this.budget.warmupSteps };
   }
 
   /**
-   * The run's step limit: the plan's total, or the config's `maxSteps` when it
-   * differs from the one the plan was made with (a resumed run told to go
-   * further continues at the schedule's final learning rate). Before the plan:
-   * `maxSteps`, or undefined.
+   * The run's step limit: the last (re-)plan's total, or the config's
+   * `maxSteps` when it differs from the one the plan was made with (a resumed
+   * run told to go further continues at the schedule's final learning rate).
+   * Before the plan: `maxSteps`, or undefined.
    */
   totalSteps(maxSteps: number): number | undefined {
     if (!this.current) return maxSteps > 0 ? maxSteps : undefined;
-    if (maxSteps > 0 && maxSteps !== this.current.maxSteps) return maxSteps;
-    return this.current.totalSteps;
+    if (this.#maxStepsOverride(maxSteps)) return maxSteps;
+    return currentTimeBudgetFit(this.current).totalSteps;
   }
 
-  /** Start a session: the first steps of each session are compilation, not throughput. */
-  startSession(): void {
+  #maxStepsOverride(maxSteps: number): boolean {
+    return this.current !== undefined && maxSteps > 0 && maxSteps !== this.current.maxSteps;
+  }
+
+  /**
+   * Start a session: the first steps of each session are compilation, not
+   * throughput.
+   * @param position steps done and training ms elapsed at the start; with
+   *   `settleSteps` 0, re-plans time the session from there (else from its first step).
+   */
+  startSession(position?: { step: number; elapsedMs: number }): void {
     this.sessionSteps = 0;
     this.timedMs = 0;
     this.timedSteps = 0;
     this.timedTokens = 0;
+    this.window =
+      position && this.budget.settleSteps === 0
+        ? { step: position.step, ms: position.elapsedMs, tokens: 0, evalMs: 0, evals: 0 }
+        : undefined;
   }
 
-  /** Adopt a checkpoint's plan (null or undefined: the plan was not made yet). */
+  /**
+   * Adopt a checkpoint's plan (null or undefined: the plan was not made yet).
+   * @throws RangeError when the plan's schedule is not valid.
+   */
   restore(plan: TimeBudgetPlan | null | undefined): void {
+    if (plan) validateSchedule(currentTimeBudgetFit(plan).schedule);
     this.current = plan ?? undefined;
   }
 
   /** Time one evaluation. */
   recordEval(ms: number): void {
     this.lastEvalMs = ms;
+    if (this.window) {
+      this.window.evalMs += ms;
+      this.window.evals++;
+    }
   }
 
   /**
@@ -315,7 +455,8 @@ export class TimeBudgetPlanner {
    * @param elapsedMs training ms of the run so far (all sessions)
    * @param stepMs wall ms of this step
    * @param tokens tokens this step trained on
-   * @returns the plan when this step made it, else undefined
+   * @returns the plan when this step made it or re-planned it (then its last
+   *   `replans` entry is this step's), else undefined
    */
   afterStep(
     step: number,
@@ -323,8 +464,8 @@ export class TimeBudgetPlanner {
     stepMs: number,
     tokens: number,
   ): TimeBudgetPlan | undefined {
-    if (this.current) return undefined;
     this.sessionSteps++;
+    if (this.current) return this.#afterPlannedStep(step, elapsedMs, tokens);
     if (this.sessionSteps > this.budget.settleSteps) {
       this.timedMs += stepMs;
       this.timedSteps++;
@@ -362,6 +503,82 @@ export class TimeBudgetPlanner {
       estimatedMs: fit.estimatedMs,
       schedule: budgetSchedule(this.budget, step, fit.totalSteps),
     };
+    this.window = { step, ms: elapsedMs, tokens: 0, evalMs: 0, evals: 0 };
+    return this.current;
+  }
+
+  #afterPlannedStep(step: number, elapsedMs: number, tokens: number): TimeBudgetPlan | undefined {
+    const plan = this.current as TimeBudgetPlan;
+    const { settleSteps, replanFraction, measureSteps, measureFraction } = this.budget;
+    if (this.sessionSteps <= settleSteps) {
+      // Compilation: the window opens when the session has settled.
+      this.window =
+        this.sessionSteps === settleSteps
+          ? { step, ms: elapsedMs, tokens: 0, evalMs: 0, evals: 0 }
+          : undefined;
+      return undefined;
+    }
+    const window = this.window;
+    if (!window) {
+      // settleSteps 0 and no start position: time from the end of this step.
+      this.window = { step, ms: elapsedMs, tokens: 0, evalMs: 0, evals: 0 };
+      return undefined;
+    }
+    window.tokens += tokens;
+    const last = currentTimeBudgetFit(plan);
+    const due =
+      replanFraction > 0 &&
+      // A resumed run given a new maxSteps ends there, whatever the clock says.
+      !this.#maxStepsOverride(this.run.maxSteps) &&
+      step < last.totalSteps &&
+      elapsedMs >= last.plannedAtMs + replanFraction * this.budget.ms;
+    const timedSteps = step - window.step;
+    // A session resumed late times enough steps first, as the plan does.
+    const measured =
+      timedSteps >= measureSteps || elapsedMs - window.ms >= measureFraction * this.budget.ms;
+    if (!due || timedSteps === 0 || !measured) return undefined;
+    const stepsMs = Math.max(elapsedMs - window.ms - window.evalMs, 1e-3);
+    const msPerStep = stepsMs / timedSteps;
+    const msPerEval = window.evals > 0 ? window.evalMs / window.evals : last.msPerEval;
+    const fit = fitSteps({
+      budget: this.budget,
+      run: this.run,
+      step,
+      elapsedMs,
+      msPerStep,
+      msPerEval,
+    });
+    // Never end right away, but never go past the last fit for that reason alone.
+    let totalSteps = Math.max(fit.totalSteps, Math.min(step + REPLAN_MIN_STEPS, last.totalSteps));
+    let limitedBy = fit.limitedBy;
+    if (this.run.maxSteps > 0 && totalSteps > this.run.maxSteps) {
+      totalSteps = Math.max(step + 1, this.run.maxSteps);
+      limitedBy = 'maxSteps';
+    }
+    const noise = Math.max(1, Math.ceil(REPLAN_MIN_CHANGE * (last.totalSteps - step)));
+    if (Math.abs(totalSteps - last.totalSteps) < noise) {
+      totalSteps = last.totalSteps;
+      limitedBy = last.limitedBy;
+    }
+    const replan: TimeBudgetReplan = {
+      plannedAtStep: step,
+      plannedAtMs: elapsedMs,
+      measuredSteps: timedSteps,
+      msPerStep,
+      msPerEval,
+      tokensPerSecond: (window.tokens * 1000) / stepsMs,
+      totalSteps,
+      limitedBy,
+      estimatedMs: elapsedMs + estimateMs(this.run, step, totalSteps, msPerStep, msPerEval),
+      schedule:
+        totalSteps === last.totalSteps
+          ? last.schedule
+          : refitSchedule(this.budget, plan.plannedAtStep, last.schedule, step, totalSteps),
+      previousTotalSteps: last.totalSteps,
+    };
+    // A new object: the plan handed out before stays as it was.
+    this.current = { ...plan, replans: [...(plan.replans ?? []), replan] };
+    this.window = { step, ms: elapsedMs, tokens: 0, evalMs: 0, evals: 0 };
     return this.current;
   }
 }
@@ -382,7 +599,7 @@ function minutes(ms: number): string {
 }
 
 /**
- * One line for people: `~2.9k tok/s measured → 980 steps fit in 8 min (cosine
+ * One line for people about the first plan: `~2.9k tok/s measured → 980 steps fit in 8 min (cosine
  * decay from step 20 to 980, est. 7m46s)`.
  */
 export function describeTimeBudgetPlan(plan: TimeBudgetPlan): string {
@@ -393,4 +610,17 @@ export function describeTimeBudgetPlan(plan: TimeBudgetPlan): string {
       : `the run ends inside the ${schedule.warmupSteps ?? 0}-step warmup`;
   const limit = plan.limitedBy === 'maxSteps' ? ` (capped by maxSteps ${plan.maxSteps})` : '';
   return `~${compact(plan.tokensPerSecond)} tok/s measured → ${plan.totalSteps} steps fit in ${minutes(plan.budgetMs)}${limit} (${decay}, est. ${minutes(plan.estimatedMs)})`;
+}
+
+/**
+ * One line for people about a re-plan: `re-plan at step 3000: ~21.2k tok/s →
+ * 9400 steps (was 10619), est. 7m41s`.
+ */
+export function describeTimeBudgetReplan(replan: TimeBudgetReplan): string {
+  const change =
+    replan.totalSteps === replan.previousTotalSteps
+      ? 'unchanged'
+      : `was ${replan.previousTotalSteps}`;
+  const limit = replan.limitedBy === 'maxSteps' ? ', capped by maxSteps' : '';
+  return `re-plan at step ${replan.plannedAtStep}: ~${compact(replan.tokensPerSecond)} tok/s → ${replan.totalSteps} steps (${change}${limit}), est. ${minutes(replan.estimatedMs)}`;
 }
