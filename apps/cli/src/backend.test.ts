@@ -34,6 +34,16 @@ describe('the CLI passes its environment to the backends as options', () => {
     expect(tuned.patches).toContain('BatchMatMul (xnnpack)');
   });
 
+  it('rejects a GPT2_BLAS that is not builtin, openblas or auto', async () => {
+    const error = await selectBackend('native', contextWith({ GPT2_BLAS: 'mkl' })).catch(
+      (e: unknown) => e,
+    );
+    expect(UsageError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toContain(
+      "GPT2_BLAS must be one of auto, openblas, builtin, got 'mkl'",
+    );
+  });
+
   it('rejects a GPT2_BLAS_THREADS that is not a positive integer', async () => {
     const error = await selectBackend('wasm', contextWith({ GPT2_BLAS_THREADS: 'two' })).catch(
       (e: unknown) => e,

@@ -7,6 +7,7 @@ import {
   type InitBackendOptions,
   initBackend,
 } from '@gpt2/backends';
+import { createNativeBackend, type NativeBlasChoice } from '@gpt2/backends/native';
 import { createWasmBackend } from '@gpt2/backends/wasm';
 import { createWebgpuBackend } from '@gpt2/backends/webgpu';
 import type { CliContext } from './cli/context.js';
@@ -40,6 +41,18 @@ function positiveInteger(context: CliContext, name: string): number | undefined 
   return value;
 }
 
+const BLAS_CHOICES: readonly NativeBlasChoice[] = ['auto', 'openblas', 'builtin'];
+
+/** `GPT2_BLAS`: the native backend's sgemm, or undefined when unset. */
+function blasChoice(context: CliContext): NativeBlasChoice | undefined {
+  const raw = context.env.GPT2_BLAS;
+  if (raw === undefined || raw === '') return undefined;
+  if (!BLAS_CHOICES.includes(raw as NativeBlasChoice)) {
+    throw new UsageError(`GPT2_BLAS must be one of ${BLAS_CHOICES.join(', ')}, got '${raw}'.`);
+  }
+  return raw as NativeBlasChoice;
+}
+
 /** The native backend as `GPT2_NATIVE_BLAS=0` leaves it: unavailable, so `auto` moves on to wasm. */
 const NATIVE_OFF: BackendProvider = {
   name: 'native',
@@ -57,14 +70,17 @@ const NATIVE_OFF: BackendProvider = {
 /**
  * `initBackend`'s options from the CLI's environment (the library reads
  * none): `GPT2_KERNEL_OVERRIDES=0` switches the wasm kernel overrides off,
- * `GPT2_NATIVE_BLAS=0` the native OpenBLAS addon (wasm's OpenBLAS kernels and
- * the native backend, which runs on the same addon: so a machine with the
- * addon behaves like one without OpenBLAS), `GPT2_BLAS_THREADS` sets its
- * threads, `GPT2_SWIFTSHADER_PATH` points WebGPU at SwiftShader's Vulkan
- * driver. `--verbose` lets tfjs print its own messages.
+ * `GPT2_NATIVE_BLAS=0` the native addon (wasm's OpenBLAS kernels and the
+ * native backend, which runs on the same addon: so a machine with the addon
+ * behaves like one without a C compiler), `GPT2_BLAS=builtin|openblas|auto`
+ * picks the native backend's sgemm (`builtin`: as on a machine without
+ * OpenBLAS), `GPT2_BLAS_THREADS` sets wasm's OpenBLAS threads,
+ * `GPT2_SWIFTSHADER_PATH` points WebGPU at SwiftShader's Vulkan driver.
+ * `--verbose` lets tfjs print its own messages.
  */
 export function backendOptions(context: CliContext): InitBackendOptions {
   const blasThreads = positiveInteger(context, 'GPT2_BLAS_THREADS');
+  const blas = blasChoice(context);
   const swiftshaderPath = context.env.GPT2_SWIFTSHADER_PATH;
   const providers: BackendProvider[] = [
     createWasmBackend({
@@ -75,6 +91,7 @@ export function backendOptions(context: CliContext): InitBackendOptions {
     createWebgpuBackend(swiftshaderPath ? { swiftshaderPath } : {}),
   ];
   if (context.env.GPT2_NATIVE_BLAS === '0') providers.push(NATIVE_OFF);
+  else if (blas !== undefined) providers.push(createNativeBackend({ blas }));
   return { providers, tfjsLogs: context.verbose };
 }
 

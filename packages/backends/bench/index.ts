@@ -6,7 +6,8 @@
  * matMuls and the hot element-wise kernels on the native backend at 1 thread
  * and at every core, beside wasm with its overrides. Peer: PyTorch's matMul on
  * the same shapes at 1 thread, as the wasm variants (tools/reference/bench_matmul.py);
- * the Sum and element-wise tables have no peer.
+ * the Sum and element-wise tables have no peer. Last, the addon's built-in
+ * sgemm against OpenBLAS and XNNPACK (bench/sgemm.ts).
  *
  *   pnpm --filter @gpt2/backends bench
  */
@@ -16,6 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/index.js';
 import { createNativeBackend } from '../src/providers/native.js';
 import { createWasmBackend, type WasmBackendOptions } from '../src/providers/wasm.js';
+import { benchSgemm } from './sgemm.js';
 
 interface Variant {
   label: string;
@@ -275,6 +277,8 @@ if (hasNative) {
     console.log(`| ${name} | ${ms.map((t) => fmt(t, 3)).join(' | ')} |`);
   }
 }
+
+await benchSgemm();
 
 console.log(
   `\nload average at end: ${loadavg()

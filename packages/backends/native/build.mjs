@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native addon (gpt2_blas.node: OpenBLAS for the wasm
- * kernels, and the kernels of the 'native' backend) when a C compiler and
- * Node's headers are there. Runs on install and NEVER fails it: any
+ * Builds the optional native addon (gpt2_blas.node: the kernels of the
+ * 'native' backend with a built-in sgemm, and OpenBLAS for them and the wasm
+ * kernels when it is installed) when a C compiler and Node's headers are there. Runs on install and NEVER fails it: any
  * problem prints one line and exits 0, and @gpt2/backends then uses its
  * wasm kernels. OpenBLAS itself is found at run time (dlopen), so building
  * needs no BLAS headers and no network.
@@ -17,9 +17,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-/** The addon's C sources: OpenBLAS by dlopen, the native backend's kernels (training and inference), their thread pool. */
+/** The addon's C sources: OpenBLAS by dlopen, the built-in sgemm, the native backend's kernels (training and inference), their thread pool. */
 const SOURCES = [
   'gpt2_blas.c',
+  'gpt2_gemm.c',
   'gpt2_kernels.c',
   'gpt2_fused.c',
   'gpt2_decode.c',
@@ -29,7 +30,7 @@ const SOURCES = [
 const output = join(here, 'build', 'gpt2_blas.node');
 const say = (line) => console.log(`@gpt2/backends native addon: ${line}`);
 const HOW =
-  'the native backend and the wasm BLAS kernels need it. It needs a C compiler (cc), Node headers, and OpenBLAS at run time (Debian: apt-get install build-essential libopenblas0-pthread; macOS: brew install openblas), then: pnpm rebuild @gpt2/backends (in this repository: pnpm --filter @gpt2/backends build:native)';
+  'the native backend needs it. It needs a C compiler (cc) and Node headers (Debian: apt-get install build-essential; macOS: xcode-select --install); OpenBLAS at run time is optional and faster (Debian: libopenblas0-pthread; macOS: brew install openblas). Then: pnpm rebuild @gpt2/backends (in this repository: pnpm --filter @gpt2/backends build:native)';
 
 function build() {
   if (process.env.GPT2_SKIP_NATIVE === '1') return say('skipped (GPT2_SKIP_NATIVE=1).');
@@ -77,17 +78,19 @@ function build() {
   }
   const check = spawnSync(
     process.execPath,
-    ['-e', `console.log(JSON.stringify(require(${JSON.stringify(output)}).describe()))`],
+    ['-e', `console.log(JSON.stringify(require(${JSON.stringify(output)}).openblas()))`],
     { encoding: 'utf8' },
   );
-  const described = check.status === 0 ? JSON.parse(check.stdout.trim()) : undefined;
-  if (described)
+  if (check.status !== 0)
+    return say(`built, but it does not load: ${check.stderr.trim().split('\n')[0]}`);
+  const openblas = JSON.parse(check.stdout.trim());
+  if (openblas)
     say(
-      `built; OpenBLAS found (${described.library}): the native backend and the wasm BLAS kernels are available.`,
+      `built; OpenBLAS found (${openblas.library}): the native backend and the wasm BLAS kernels are available.`,
     );
   else
     say(
-      `built, but OpenBLAS was not found at run time: install it (Debian: libopenblas0-pthread; macOS: brew install openblas).`,
+      'built; OpenBLAS not found, so the native backend uses its built-in sgemm (OpenBLAS is faster on large products: Debian: apt-get install libopenblas0-pthread; macOS: brew install openblas).',
     );
 }
 

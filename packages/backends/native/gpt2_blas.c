@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "gpt2_native.h"
@@ -68,12 +69,23 @@ static int load_openblas(void) {
     get_config = (get_config_fn)dlsym(handle, "openblas_get_config");
     get_corename = (get_corename_fn)dlsym(handle, "openblas_get_corename");
     library = *name;
-    gpt2_sgemm = (gpt2_sgemm_fn)sgemm;
-    gpt2_blas_set_threads = set_threads;
-    gpt2_blas_get_threads = get_threads;
     return 1;
   }
   return 0;
+}
+
+/* Points the native backend's kernels at OpenBLAS (when loaded and wanted) or the built-in sgemm; returns which. */
+static const char *select_blas(int want_openblas) {
+  if (want_openblas && sgemm != NULL) {
+    gpt2_sgemm = (gpt2_sgemm_fn)sgemm;
+    gpt2_blas_set_threads = set_threads;
+    gpt2_blas_get_threads = get_threads;
+    return "openblas";
+  }
+  gpt2_sgemm = gpt2_builtin_sgemm;
+  gpt2_blas_set_threads = NULL;
+  gpt2_blas_get_threads = NULL;
+  return "builtin";
 }
 
 #define CHECK(call)                                                   \
@@ -94,6 +106,12 @@ static int bool_arg(napi_env env, napi_value value) {
   bool out = false;
   napi_get_value_bool(env, value, &out);
   return out ? 1 : 0;
+}
+
+static double number_arg(napi_env env, napi_value value) {
+  double out = NAN;
+  napi_get_value_double(env, value, &out);
+  return out;
 }
 
 /* True when a rows × cols row-major operand with leading dimension ld, at byte
@@ -143,6 +161,65 @@ static napi_value js_sgemm(napi_env env, napi_callback_info info) {
   sgemm(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS,
         (int)m, (int)n, (int)k, 1.0f, (const float *)(heap + aOffset), (int)lda,
         (const float *)(heap + bOffset), (int)ldb, 0.0f, (float *)(heap + cOffset), (int)ldc);
+  return NULL;
+}
+
+/* A Float32Array argument: its floats and their count; false (a TypeError thrown) otherwise. */
+static int float32_arg(napi_env env, napi_value value, float **data, size_t *length) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *values = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &values, NULL, NULL) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "gpt2_blas.gemm: a, b and c must be Float32Arrays");
+    return 0;
+  }
+  *data = (float *)values;
+  return 1;
+}
+
+/* gemm(library, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): one single-threaded
+ * cblas_sgemm call, row-major, on Float32Arrays, with 'builtin' or 'openblas' (when found): for tests
+ * and benchmarks of the sgemm itself, whatever useBlas chose. */
+static napi_value js_gemm(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value argv[14];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char which[16] = "";
+  size_t length = 0;
+  if (argc != 14 || napi_get_value_string_utf8(env, argv[0], which, sizeof which, &length) != napi_ok) {
+    napi_throw_type_error(env, NULL, "gpt2_blas.gemm: expected (library, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)");
+    return NULL;
+  }
+  gpt2_sgemm_fn fn = strcmp(which, "builtin") == 0 ? gpt2_builtin_sgemm
+                     : strcmp(which, "openblas") == 0 ? (gpt2_sgemm_fn)sgemm
+                                                      : NULL;
+  if (fn == NULL) {
+    napi_throw_error(env, NULL, strcmp(which, "openblas") == 0 ? "gpt2_blas.gemm: OpenBLAS is not loaded"
+                                                               : "gpt2_blas.gemm: library must be 'builtin' or 'openblas'");
+    return NULL;
+  }
+  int transA = bool_arg(env, argv[1]), transB = bool_arg(env, argv[2]);
+  int64_t m = int_arg(env, argv[3]), n = int_arg(env, argv[4]), k = int_arg(env, argv[5]);
+  double alpha = number_arg(env, argv[6]), beta = number_arg(env, argv[11]);
+  int64_t lda = int_arg(env, argv[8]), ldb = int_arg(env, argv[10]), ldc = int_arg(env, argv[13]);
+  float *a, *b, *c;
+  size_t na, nb, nc;
+  if (!float32_arg(env, argv[7], &a, &na) || !float32_arg(env, argv[9], &b, &nb) ||
+      !float32_arg(env, argv[12], &c, &nc))
+    return NULL;
+  int ok = m >= 0 && n >= 0 && k >= 0 && m <= INT32_MAX && n <= INT32_MAX && k <= INT32_MAX &&
+           lda <= INT32_MAX && ldb <= INT32_MAX && ldc <= INT32_MAX &&
+           fits(0, transA ? k : m, transA ? m : k, lda, na * 4) && fits(0, transB ? n : k, transB ? k : n, ldb, nb * 4) &&
+           fits(0, m, n, ldc, nc * 4);
+  if (!ok) {
+    napi_throw_range_error(env, NULL, "gpt2_blas.gemm: bad sizes, or an operand is shorter than its sizes");
+    return NULL;
+  }
+  if (fn == (gpt2_sgemm_fn)sgemm && get_threads != NULL && set_threads != NULL && get_threads() != 1) set_threads(1);
+  fn(CBLAS_ROW_MAJOR, transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS, (int)m, (int)n,
+     (int)k, (float)alpha, a, (int)lda, b, (int)ldb, (float)beta, c, (int)ldc);
   return NULL;
 }
 
@@ -272,12 +349,6 @@ static napi_value js_sum_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-static double number_arg(napi_env env, napi_value value) {
-  double out = NAN;
-  napi_get_value_double(env, value, &out);
-  return out;
-}
-
 /* adamwUpdate(heap, [param, m, v, grad, paramOut, mOut, vOut] byte offsets (Float64Array),
  * size, beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decay, gradScale):
  * one AdamW step in float32, in the order of torch.optim.AdamW (and of
@@ -359,28 +430,69 @@ static napi_value js_threads(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* describe(): { library, config, core } or null when OpenBLAS was not found. */
-static napi_value js_describe(napi_env env, napi_callback_info info) {
-  (void)info;
+static napi_value describe_library(napi_env env, const char *name, const char *config, const char *core) {
   napi_value out, value;
-  if (sgemm == NULL) {
-    CHECK(napi_get_null(env, &out));
-    return out;
-  }
   CHECK(napi_create_object(env, &out));
-  CHECK(napi_create_string_utf8(env, library, NAPI_AUTO_LENGTH, &value));
+  CHECK(napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &value));
   CHECK(napi_set_named_property(env, out, "library", value));
-  const char *config = get_config != NULL ? get_config() : "";
   CHECK(napi_create_string_utf8(env, config, NAPI_AUTO_LENGTH, &value));
   CHECK(napi_set_named_property(env, out, "config", value));
-  const char *core = get_corename != NULL ? get_corename() : "";
   CHECK(napi_create_string_utf8(env, core, NAPI_AUTO_LENGTH, &value));
   CHECK(napi_set_named_property(env, out, "core", value));
   return out;
 }
 
+/* openblas(): { library, config, core } of OpenBLAS, or null when it was not found (whatever useBlas chose). */
+static napi_value js_openblas(napi_env env, napi_callback_info info) {
+  (void)info;
+  if (sgemm == NULL) {
+    napi_value out;
+    CHECK(napi_get_null(env, &out));
+    return out;
+  }
+  return describe_library(env, library, get_config != NULL ? get_config() : "",
+                          get_corename != NULL ? get_corename() : "");
+}
+
+/* describe(): { library, config, core } of the sgemm the native backend's kernels use: OpenBLAS, or
+ * { library: 'builtin', config: 'built-in sgemm (AVX2)', core: 'AVX2' }. */
+static napi_value js_describe(napi_env env, napi_callback_info info) {
+  if (gpt2_sgemm == (gpt2_sgemm_fn)sgemm && sgemm != NULL) return js_openblas(env, info);
+  char config[64];
+  const char *level = gpt2_builtin_sgemm_level();
+  snprintf(config, sizeof config, "built-in sgemm (%s)", level);
+  return describe_library(env, "builtin", config, level);
+}
+
+/* useBlas(which?): 'openblas' (when found), 'builtin', or 'auto'/undefined (OpenBLAS when found) for
+ * the native backend's kernels; returns the one in effect. The wasm kernels always use OpenBLAS. */
+static napi_value js_use_blas(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char which[16] = "auto";
+  napi_valuetype type = napi_undefined;
+  if (argc >= 1) CHECK(napi_typeof(env, argv[0], &type));
+  if (type == napi_string) {
+    size_t length = 0;
+    CHECK(napi_get_value_string_utf8(env, argv[0], which, sizeof which, &length));
+  } else if (type != napi_undefined && type != napi_null) {
+    napi_throw_type_error(env, NULL, "gpt2_blas.useBlas: expected 'auto', 'openblas' or 'builtin'");
+    return NULL;
+  }
+  int builtin = strcmp(which, "builtin") == 0;
+  if (!builtin && strcmp(which, "openblas") != 0 && strcmp(which, "auto") != 0) {
+    napi_throw_range_error(env, NULL, "gpt2_blas.useBlas: expected 'auto', 'openblas' or 'builtin'");
+    return NULL;
+  }
+  napi_value out;
+  CHECK(napi_create_string_utf8(env, select_blas(!builtin), NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   load_openblas();
+  select_blas(1);
   napi_property_descriptor properties[] = {
       {"sgemm", NULL, js_sgemm, NULL, NULL, NULL, napi_default, NULL},
       {"sgemmBatch", NULL, js_sgemm_batch, NULL, NULL, NULL, napi_default, NULL},
@@ -389,6 +501,9 @@ static napi_value init(napi_env env, napi_value exports) {
       {"setThreads", NULL, js_set_threads, NULL, NULL, NULL, napi_default, NULL},
       {"threads", NULL, js_threads, NULL, NULL, NULL, napi_default, NULL},
       {"describe", NULL, js_describe, NULL, NULL, NULL, napi_default, NULL},
+      {"openblas", NULL, js_openblas, NULL, NULL, NULL, napi_default, NULL},
+      {"useBlas", NULL, js_use_blas, NULL, NULL, NULL, napi_default, NULL},
+      {"gemm", NULL, js_gemm, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties) !=
       napi_ok) {

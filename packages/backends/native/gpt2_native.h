@@ -13,10 +13,21 @@ typedef void (*gpt2_sgemm_fn)(int order, int transA, int transB, int m, int n, i
                               const float *a, int lda, const float *b, int ldb, float beta,
                               float *c, int ldc);
 
-/* OpenBLAS, or NULL when it was not found (gpt2_blas.c). */
+/*
+ * The sgemm the native backend's kernels call (gpt2_blas.c): OpenBLAS's, or
+ * the built-in one when OpenBLAS was not found or `useBlas('builtin')` chose
+ * it; never NULL once the addon is loaded. The thread setters are OpenBLAS's,
+ * NULL with the built-in sgemm (single-threaded: the pool splits products).
+ */
 extern gpt2_sgemm_fn gpt2_sgemm;
 extern void (*gpt2_blas_set_threads)(int threads);
 extern int (*gpt2_blas_get_threads)(void);
+
+/* The built-in sgemm (gpt2_gemm.c): cblas_sgemm's contract, single-threaded. */
+void gpt2_builtin_sgemm(int order, int transA, int transB, int m, int n, int k, float alpha, const float *a,
+                        int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* The instruction-set level the built-in sgemm runs at ("AVX2", "AVX-512", "SSE2", "generic"). */
+const char *gpt2_builtin_sgemm_level(void);
 
 /* Work on [begin, end) of a range split over the pool's threads. */
 typedef void (*gpt2_range_fn)(void *context, int64_t begin, int64_t end);

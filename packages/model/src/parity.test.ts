@@ -4,7 +4,8 @@
  * here as in PyTorch, on the cpu backend and on wasm with its stock kernels,
  * with @gpt2/backends' XNNPACK overrides, with the native OpenBLAS kernel
  * (where it is built; otherwise that run repeats the XNNPACK overrides), and
- * on the native backend (on 1 thread and on all), and on webgpu (Dawn on
+ * on the native backend (on 1 thread and on all, and with its built-in sgemm
+ * instead of OpenBLAS), and on webgpu (Dawn on
  * SwiftShader in Node; gated on those system packages). Reads use
  * `await data()` only: synchronous reads crash under Node's WebGPU.
  *
@@ -91,6 +92,12 @@ const BACKENDS = [
           label: 'native, one thread',
           backend: 'native',
           provider: () => createNativeBackend({ threads: 1 }),
+        } as const,
+        {
+          // What a machine without OpenBLAS runs.
+          label: 'native, built-in sgemm',
+          backend: 'native',
+          provider: () => createNativeBackend({ blas: 'builtin' }),
         } as const,
       ]
     : []),

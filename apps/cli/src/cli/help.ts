@@ -77,8 +77,9 @@ export function formatMainHelp(specs: readonly CommandSpec[], version: string): 
     '',
     "Run `gpt2 <command> --help` for a command's options.",
     'Environment: GPT2_BACKEND overrides --backend; GPT2_KERNEL_OVERRIDES=0, GPT2_NATIVE_BLAS=0',
-    'and GPT2_BLAS_THREADS=N tune wasm; GPT2_SWIFTSHADER_PATH points WebGPU at SwiftShader;',
-    'GPT2_DEBUG=1 prints stack traces.',
+    'and GPT2_BLAS_THREADS=N tune wasm; GPT2_NATIVE_BLAS=0 also turns the native backend off;',
+    "GPT2_BLAS=builtin|openblas|auto picks the native backend's sgemm (builtin: as without",
+    'OpenBLAS); GPT2_SWIFTSHADER_PATH points WebGPU at SwiftShader; GPT2_DEBUG=1 prints stack traces.',
     '',
   ].join('\n');
 }

@@ -29,7 +29,10 @@ function when(report: QuickstartReport): string {
 }
 
 function backendName(report: QuickstartReport): string {
-  if (report.backend.startsWith('native ')) return 'the native backend (OpenBLAS)';
+  if (report.backend.startsWith('native '))
+    return report.backend.includes('built-in sgemm')
+      ? 'the native backend (built-in sgemm, no OpenBLAS)'
+      : 'the native backend (OpenBLAS)';
   return report.backend.toLowerCase().includes('openblas')
     ? 'wasm + OpenBLAS'
     : 'wasm (XNNPACK, no OpenBLAS)';

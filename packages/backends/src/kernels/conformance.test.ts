@@ -15,7 +15,7 @@ import { systemRequirement } from '../testing/require-system.js';
 import { ADAMW_UPDATE_MULTI } from './contracts/adamw-update-multi.js';
 import { KERNEL_CONTRACTS } from './contracts/index.js';
 import { MATMUL_BIAS_GELU } from './contracts/matmul-bias-gelu.js';
-import { loadNativeBlas, NATIVE_BLAS_HINT, type NativeBlas } from './native/native-blas.js';
+import { loadOpenBlas, NATIVE_BLAS_HINT, type NativeBlas } from './native/native-blas.js';
 import { batchMatMulTuning } from './wasm/batch-mat-mul.js';
 import { nativeTuning } from './wasm/native-kernels.js';
 
@@ -488,9 +488,9 @@ function describeBackendConformance(label: string, init: () => Promise<unknown>)
   });
 }
 
-const native = await loadNativeBlas();
+const native = await loadOpenBlas();
 const hasNative = systemRequirement(
-  `The native BLAS kernel (${typeof native === 'string' ? native : 'ok'})`,
+  `The native OpenBLAS kernel (${typeof native === 'string' ? native : 'ok'})`,
   typeof native !== 'string',
   NATIVE_BLAS_HINT,
 );

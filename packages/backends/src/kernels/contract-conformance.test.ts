@@ -16,7 +16,7 @@ import { ADAMW_UPDATE } from './contracts/adamw-update.js';
 import { ADAMW_UPDATE_MULTI } from './contracts/adamw-update-multi.js';
 import { GPT2_BLOCK, KERNEL_CONTRACTS } from './contracts/index.js';
 import { MATMUL_BIAS_GELU } from './contracts/matmul-bias-gelu.js';
-import { loadNativeBlas, NATIVE_BLAS_HINT } from './native/native-blas.js';
+import { loadOpenBlas, NATIVE_BLAS_HINT } from './native/native-blas.js';
 
 /**
  * The contracts the native backend implements: all but the two the WGSL
@@ -36,9 +36,9 @@ const WEBGPU_FUSED_KERNELS = KERNEL_CONTRACTS.filter(
   (contract) => contract !== ADAMW_UPDATE && contract !== GPT2_BLOCK,
 );
 
-const native = await loadNativeBlas();
+const native = await loadOpenBlas();
 const hasNative = systemRequirement(
-  `The native BLAS kernel (${typeof native === 'string' ? native : 'ok'})`,
+  `The native OpenBLAS kernel (${typeof native === 'string' ? native : 'ok'})`,
   typeof native !== 'string',
   NATIVE_BLAS_HINT,
 );

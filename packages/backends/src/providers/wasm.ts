@@ -65,12 +65,14 @@ async function loadNative(
     '../kernels/native/native-blas.js',
     import.meta.url,
   );
-  const blas = await native.loadNativeBlas();
+  const blas = await native.loadOpenBlas();
   if (typeof blas === 'string') {
     if (!hinted) {
       hinted = true;
       console.warn(
-        `@gpt2/backends: native BLAS kernel unavailable (${blas}); ${native.NATIVE_BLAS_HINT}.`,
+        blas === native.OPENBLAS_NOT_FOUND
+          ? "@gpt2/backends: the wasm backend's OpenBLAS matMuls are unavailable (OpenBLAS not found): the native backend ('auto' picks it) is faster here; or install OpenBLAS (Debian: apt-get install libopenblas0-pthread; macOS: brew install openblas)."
+          : `@gpt2/backends: native BLAS kernel unavailable (${blas}); ${native.NATIVE_BLAS_HINT}.`,
       );
     }
     return undefined;

@@ -36,8 +36,9 @@ export function requireSoftwareWebGpu(options: { swiftshaderPath?: string } = {}
 }
 
 /**
- * The native backend needs the package's addon built against OpenBLAS
- * (scripts/install-system-deps.sh installs the compiler and OpenBLAS in CI).
+ * The native backend needs the package's addon built (a C compiler; it uses
+ * OpenBLAS when installed, its built-in sgemm otherwise;
+ * scripts/install-system-deps.sh installs the compiler and OpenBLAS in CI).
  * Activates it once to find out, then leaves the cpu backend active.
  */
 export async function requireNativeBackend(): Promise<boolean> {

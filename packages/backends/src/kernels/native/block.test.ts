@@ -16,7 +16,7 @@ import { loadNativeBlas } from './native-blas.js';
 
 const addon = await loadNativeBlas();
 const hasNative = systemRequirement(
-  `The native addon with OpenBLAS (${typeof addon === 'string' ? addon : 'ok'})`,
+  `The native addon (${typeof addon === 'string' ? addon : 'ok'})`,
   typeof addon !== 'string',
   NATIVE_BUILD_HINT,
 );
