@@ -24,6 +24,7 @@ const SOURCES = [
   'gpt2_kernels.c',
   'gpt2_fused.c',
   'gpt2_decode.c',
+  'gpt2_memory.c',
   'gpt2_pool.c',
 ];
 const output = join(here, 'build', 'gpt2_blas.node');

@@ -510,7 +510,7 @@ static napi_value init(napi_env env, napi_value exports) {
     return NULL;
   }
   if (gpt2_kernels_init(env, exports) != napi_ok || gpt2_fused_init(env, exports) != napi_ok ||
-      gpt2_decode_init(env, exports) != napi_ok)
+      gpt2_decode_init(env, exports) != napi_ok || gpt2_memory_init(env, exports) != napi_ok)
     return NULL;
   return exports;
 }

@@ -52,5 +52,7 @@ napi_status gpt2_kernels_init(napi_env env, napi_value exports);
 napi_status gpt2_fused_init(napi_env env, napi_value exports);
 /* Adds the inference kernels (the GPT-2 block with a KV cache, few-row products). */
 napi_status gpt2_decode_init(napi_env env, napi_value exports);
+/* Adds the memory placement hints (huge pages for large tensors). */
+napi_status gpt2_memory_init(napi_env env, napi_value exports);
 
 #endif

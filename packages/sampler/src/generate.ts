@@ -115,15 +115,23 @@ export async function* generate(
           continue;
         }
         const raw = logits.subarray(b * vocabSize, (b + 1) * vocabSize);
-        const work = Float32Array.from(raw);
-        const context: LogitProcessorContext = { tokens, promptLength, sequence: b };
-        for (const processor of pipeline.penalties) processor(work, context);
         let token: number;
-        if (resolved.greedy) {
-          token = argmax(work);
+        // The row's largest raw logit, when the token is known to have it.
+        let rawMax: number | undefined;
+        if (resolved.greedy && pipeline.penalties.length === 0) {
+          // Nothing rewrites the logits: no copy (50,257 floats a token at gpt2's vocabulary).
+          token = argmax(raw);
+          rawMax = raw[token];
         } else {
-          for (const processor of pipeline.warpers) processor(work, context);
-          token = sampleFromLogits(work, random);
+          const work = raw.slice();
+          const context: LogitProcessorContext = { tokens, promptLength, sequence: b };
+          for (const processor of pipeline.penalties) processor(work, context);
+          if (resolved.greedy) {
+            token = argmax(work);
+          } else {
+            for (const processor of pipeline.warpers) processor(work, context);
+            token = sampleFromLogits(work, random);
+          }
         }
         next.push(token);
         if (resolved.stopTokenIds.has(token)) {
@@ -132,7 +140,7 @@ export async function* generate(
           yield finishEvent(b, row, 'stop-token', tail.text);
           continue;
         }
-        const logprob = (raw[token] as number) - logSumExp(raw);
+        const logprob = (raw[token] as number) - logSumExp(raw, rawMax);
         row.tokenIds.push(token);
         row.logprobs.push(logprob);
         const delta = row.text.push(token);

@@ -1,9 +1,15 @@
 import type { RandomSource } from './types.js';
 
-/** log Σ exp(x) over a row, in float64; −Infinity when every entry is −Infinity. */
-export function logSumExp(row: ArrayLike<number>): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < row.length; i++) if ((row[i] as number) > max) max = row[i] as number;
+/**
+ * log Σ exp(x) over a row, in float64; −Infinity when every entry is −Infinity.
+ * `max`, when the caller already knows the row's largest entry (the greedy
+ * token's logit), saves a pass over the row.
+ */
+export function logSumExp(row: ArrayLike<number>, max?: number): number {
+  if (max === undefined) {
+    max = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < row.length; i++) if ((row[i] as number) > max) max = row[i] as number;
+  }
   if (max === Number.NEGATIVE_INFINITY) return max;
   let sum = 0;
   for (let i = 0; i < row.length; i++) sum += Math.exp((row[i] as number) - max);

@@ -54,11 +54,23 @@ export interface NativeBackendOptions {
    * machine's memory, up to 8 GiB).
    */
   cacheBytes?: number;
+  /**
+   * Bytes of weights moved onto 2 MiB pages (Linux transparent huge pages),
+   * the first time a decode step streams them: each later token reads them
+   * 7–15% faster (fewer TLB misses, no prefetch stop every 4 KiB). Moving costs
+   * about 1 ms per MB once (0.35–2 s for gpt2-124M's 0.4 GB measured on a busy
+   * 2-core machine), so the default covers gpt2-124M (0.47 GiB streamed per
+   * token) and bounds the cost for a larger model, which gets huge pages for
+   * its first weights only; 0 turns it off.
+   * Default: {@link DEFAULT_NATIVE_BACKEND_OPTIONS}.hugePageBytes (512 MiB).
+   */
+  hugePageBytes?: number;
 }
 
 /** Defaults of {@link NativeBackendOptions}. */
 export const DEFAULT_NATIVE_BACKEND_OPTIONS = {
   cacheBytes: Math.min(totalmem() / 4, 8 * 1024 ** 3),
+  hugePageBytes: 512 * 1024 ** 2,
   blas: 'auto',
 } as const satisfies NativeBackendOptions;
 
@@ -101,6 +113,10 @@ export function createNativeBackend(options: NativeBackendOptions = {}): Backend
     );
   }
   const cacheBytes = options.cacheBytes ?? DEFAULT_NATIVE_BACKEND_OPTIONS.cacheBytes;
+  const hugePageBytes = options.hugePageBytes ?? DEFAULT_NATIVE_BACKEND_OPTIONS.hugePageBytes;
+  if (!(hugePageBytes >= 0)) {
+    throw new RangeError(`hugePageBytes must be a number ≥ 0, got ${hugePageBytes}.`);
+  }
   return {
     name: 'native',
     runsIn: 'node',
@@ -148,7 +164,9 @@ export function createNativeBackend(options: NativeBackendOptions = {}): Backend
       const wanted = threads ?? (await defaultThreads());
       if (kernels.poolThreads() !== wanted) kernels.setPoolThreads(wanted);
       await switchTo(context, 'native', NATIVE_BACKEND, `rebuild the addon: ${NATIVE_BUILD_HINT}.`);
-      (tf.backend() as InstanceType<typeof NativeBackend>).cacheLimitBytes = cacheBytes;
+      const backend = tf.backend() as InstanceType<typeof NativeBackend>;
+      backend.cacheLimitBytes = cacheBytes;
+      backend.hugePageBytes = hugePageBytes;
       const blas = addon.describe();
       if (inEffect === 'builtin' && blasChoice === 'auto' && !hintedBuiltin) {
         hintedBuiltin = true;

@@ -20,6 +20,9 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { backend_util, DataType, TensorInfo } from '@tensorflow/tfjs-core';
 import type { NativeKernels } from './native-kernels.js';
 
+/** Weights smaller than this are not moved to huge pages (at most one 2 MiB page would fit). */
+const HUGE_PAGES_MIN_BYTES = 4 << 20;
+
 /** Arrays smaller than this are left to the garbage collector (tracking costs more than it saves). */
 const RELEASE_MIN_BYTES = 1 << 12;
 
@@ -68,6 +71,11 @@ export class NativeBackend extends MathBackendCPU {
   /** Free buffers by byte length. */
   readonly #free = new Map<number, ArrayBuffer[]>();
   #freeBytes = 0;
+  /** The most bytes {@link NativeBackend.streamed} moves onto huge pages (NativeBackendOptions.hugePageBytes). */
+  hugePageBytes = 0;
+  /** Buffers {@link NativeBackend.streamed} has seen. */
+  readonly #streamed = new WeakSet<ArrayBufferLike>();
+  #hugePageBytesUsed = 0;
 
   constructor(addon: NativeBackendAddon) {
     super();
@@ -121,6 +129,24 @@ export class NativeBackend extends MathBackendCPU {
   /** Record that `values`, from {@link NativeBackend.extend}, is now its buffer's longest view. */
   commitExtension(values: Float32Array): void {
     this.#frontiers.set(values.buffer, values.byteLength);
+  }
+
+  /**
+   * Note that a kernel streams `values` from memory over and over (a decode
+   * step reads every weight once per token): the first time, a large array
+   * is moved onto 2 MiB pages in place, up to {@link NativeBackend.hugePageBytes}
+   * in all, which makes that stream 7–15% faster (native/gpt2_memory.c).
+   * Values never change.
+   */
+  streamed(values: NativeStorage): void {
+    const buffer = values.buffer;
+    if (this.#streamed.has(buffer)) return;
+    this.#streamed.add(buffer);
+    const bytes = buffer.byteLength;
+    if (bytes < HUGE_PAGES_MIN_BYTES || this.#hugePageBytesUsed + bytes > this.hugePageBytes)
+      return;
+    this.#hugePageBytesUsed += bytes;
+    this.addon.hugePages(new Uint8Array(buffer), true);
   }
 
   /** Scratch memory for one kernel call (from the cache of free buffers); give it back with {@link NativeBackend.releaseScratch}. */

@@ -68,7 +68,10 @@ export const nativeGPT2Block: KernelFunc = ({ inputs, backend, attrs }) => {
       b.values(x!) as Float32Array,
       BLOCK_WEIGHTS.map((name) => {
         const t = named[name];
-        return t ? (b.values(t) as Float32Array) : null;
+        if (!t) return null;
+        const weight = b.values(t) as Float32Array;
+        b.streamed(weight);
+        return weight;
       }),
       pastK ?? null,
       pastV ?? null,

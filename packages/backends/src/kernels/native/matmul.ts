@@ -62,6 +62,7 @@ function matMul(
   ) {
     // A few rows (a decode step, the last-position head): a GEMV that streams
     // W once on every thread, where sgemm would pack it first.
+    backend.streamed(bValues);
     const scratch = transposeB ? null : backend.scratch(backend.addon.gemvScratch(rows, N));
     try {
       backend.addon.gemv(aValues, bValues, out, rows, K, N, transposeB, biasValues, scratch);

@@ -88,6 +88,12 @@ export interface NativeDecodeKernels {
   gemvScratch(M: number, N: number): number;
   /** The most rows {@link NativeDecodeKernels.gemv} takes. */
   readonly gemvMaxRows: number;
+  /**
+   * Advise the array's memory onto 2 MiB pages (native/gpt2_memory.c), moving
+   * it there in place when `filled`; returns the bytes now on huge pages (0
+   * where the system does not do it). A hint: values never change.
+   */
+  hugePages(values: ArrayBufferView, filled: boolean): number;
 }
 
 /** The kernels. Absent from addons built before the native backend existed. */
@@ -217,4 +223,5 @@ export const REQUIRED_KERNELS: readonly (keyof NativeKernels)[] = [
   'gpt2BlockScratch',
   'gemv',
   'gemvScratch',
+  'hugePages',
 ];
