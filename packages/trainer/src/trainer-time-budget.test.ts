@@ -184,7 +184,7 @@ describe('Trainer with a time budget', () => {
     // The whole run, evaluations included, fills the budget to about one step (at 8 per eval).
     expect(machine.clock.now).toBeLessThanOrEqual(budget.ms);
     expect(machine.clock.now).toBeGreaterThan(budget.ms - 2 * 15 - 6);
-    const plan = (straight.events.findLast((e) => e.type === 'replan') as ReplanEvent).plan;
+    const plan = (straight.events.filter((e) => e.type === 'replan').at(-1) as ReplanEvent).plan;
     const replans = plan.replans!;
     expect(replans.length).toBeGreaterThanOrEqual(5);
     expect(replans[0]!.totalSteps).toBeLessThan(plan.totalSteps);
@@ -235,8 +235,8 @@ describe('Trainer with a time budget', () => {
     expect(rest.step).toBe(all.step);
     expect([...stopped.losses, ...rest.losses]).toEqual(all.losses);
     expect([...resumedModel.table.dataSync()]).toEqual([...straightModel.table.dataSync()]);
-    const resumedReplans = (resumed.events.findLast((e) => e.type === 'replan') as ReplanEvent).plan
-      .replans!;
+    const resumedReplans = (resumed.events.filter((e) => e.type === 'replan').at(-1) as ReplanEvent)
+      .plan.replans!;
     const fits = (list: typeof replans) => list.map(({ measuredSteps, ...fit }) => fit);
     expect(fits(resumedReplans)).toEqual(fits(replans));
     for (const t of [straight, first, resumed]) t.trainer.dispose();
