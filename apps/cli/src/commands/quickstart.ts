@@ -53,15 +53,16 @@ export interface QuickstartPlan {
  * The default fills 8 minutes: on a fresh 2-core machine that, with the
  * install and build, keeps `pnpm start` within 10 minutes, and a faster
  * machine trains more steps in the same time. The shape, batch and peak
- * learning rate were chosen for that budget on wasm without OpenBLAS (the
- * slowest CPU path), by bits per byte against the alternatives in
- * docs/results/choosing-the-default.md: in 8 minutes, many small steps of a
- * small model (3 layers × 64, batch 8) beat fewer steps of a wider one.
+ * learning rate were chosen for that budget by bits per byte against the
+ * alternatives in docs/results/choosing-the-default.md: on the native
+ * backend without OpenBLAS (what a fresh machine with a C compiler runs),
+ * 3 layers × 96 beat 3 × 64 and 4 × 128 at the step counts their speeds buy;
+ * many small steps (batch 8) beat fewer large ones on every path measured.
  * `--long` is a bigger model for an hour of fixed steps.
  */
 export const QUICKSTART_PLANS: Readonly<Record<'default' | 'long', QuickstartPlan>> = {
   default: {
-    model: { nLayer: 3, nHead: 2, nEmbd: 64, nPositions: 128 },
+    model: { nLayer: 3, nHead: 3, nEmbd: 96, nPositions: 128 },
     batchSize: 8,
     timeMs: 8 * 60_000,
     steps: 20_000,

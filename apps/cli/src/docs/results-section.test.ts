@@ -53,6 +53,27 @@ const report: QuickstartReport = {
 };
 
 describe('the README results section', () => {
+  it("names each column's model when the reports come from different defaults", () => {
+    const wider = { ...report, model: { ...report.model, nEmbd: 192, parameters: 2_000_000 } };
+    const one = renderResultsSection(
+      [
+        { label: 'a', report, path: 'a.json' },
+        { label: 'b', report, path: 'b.json' },
+      ],
+      'c.png',
+    );
+    expect(one).toContain('Model: 4 layers, width 128, context 128 (940,800 parameters)');
+    const two = renderResultsSection(
+      [
+        { label: 'a', report, path: 'a.json' },
+        { label: 'b', report: wider, path: 'b.json' },
+      ],
+      'c.png',
+    );
+    expect(two).toContain('Models: a: 4 layers, width 128');
+    expect(two).toContain('; b: 4 layers, width 192, context 128 (2,000,000 parameters)');
+  });
+
   it('shows one measurement per column: loss, e^loss and bits per byte of the same evaluation', () => {
     const section = renderResultsSection(
       [{ label: 'no OpenBLAS', report, path: 'docs/results/r.json' }],

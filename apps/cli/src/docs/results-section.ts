@@ -60,6 +60,19 @@ function runLine({ label, report, path }: LabelledReport): string {
   return `- **${label}** ([report](${path})): ${when(report)}, \`${report.command}\` on ${backendName(report)}, ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}, load average ${load.start.toFixed(2)} at the start and ${load.end.toFixed(2)} at the end. ${formatDuration(report.seconds)} in all, ${formatDuration(report.stages.training)} of it training.${plan}`;
 }
 
+/** A report's model, batch and tokenizer, in words. */
+function modelOf({ report }: LabelledReport): string {
+  const { model } = report;
+  return `${model.nLayer} layers, width ${model.nEmbd}, context ${model.nPositions} (${int(model.parameters)} parameters), ${report.tokenizer.name}, batch ${report.batchSize}`;
+}
+
+/** One model for all columns, or each column's when reports of different defaults sit side by side. */
+function modelsOf(runs: readonly LabelledReport[]): string {
+  const models = runs.map(modelOf);
+  if (models.every((m) => m === models[0])) return `Model: ${models[0]}.`;
+  return `Models: ${runs.map((r, i) => `${r.label}: ${models[i]}`).join('; ')}.`;
+}
+
 /** The markdown between the markers: runs, the table, the loss curve, samples. */
 export function renderResultsSection(runs: readonly LabelledReport[], imagePath: string): string {
   const [primary] = runs;
@@ -79,7 +92,7 @@ export function renderResultsSection(runs: readonly LabelledReport[], imagePath:
     row('perplexity (e^loss)', (s) => s.perplexity.toFixed(1)),
     row('bits per byte', (s) => s.bitsPerByte.toFixed(3)),
     '',
-    `One measurement per column: \`evaluatePerplexity\` over the first ${int(primary.report.evaluation.tokens)} validation tokens (${int(primary.report.evaluation.scored)} scored: a ${primary.report.model.nPositions}-token window's first token has no context inside it), the unigram baseline scored on the same tokens by the same function. Model: ${primary.report.model.nLayer} layers, width ${primary.report.model.nEmbd}, context ${primary.report.model.nPositions} (${int(primary.report.model.parameters)} parameters), ${primary.report.tokenizer.name}, batch ${primary.report.batchSize}.`,
+    `One measurement per column: \`evaluatePerplexity\` over the first ${int(primary.report.evaluation.tokens)} validation tokens (${int(primary.report.evaluation.scored)} scored: a ${primary.report.model.nPositions}-token window's first token has no context inside it), the unigram baseline scored on the same tokens by the same function. ${modelsOf(runs)}`,
     '',
     `![loss curve of the main job (${primary.label})](${imagePath})`,
     '',
