@@ -32,15 +32,7 @@ _WIDTH = {"F32": 4, "F16": 2, "BF16": 2}
 
 def load_folder(folder):
     with open(os.path.join(folder, "config.json")) as f:
-        hf = json.load(f)
-    config = GPTConfig(
-        vocab_size=hf["vocab_size"],
-        n_positions=hf["n_positions"],
-        n_embd=hf["n_embd"],
-        n_layer=hf["n_layer"],
-        n_head=hf["n_head"],
-        layer_norm_epsilon=hf["layer_norm_epsilon"],
-    )
+        config = GPTConfig.from_hf(json.load(f))
     # Every parameter is overwritten below: skip the initialisation (it costs seconds at 1.5B).
     skipped = (GPT.gpt2_init, torch.nn.Embedding.reset_parameters, torch.nn.LayerNorm.reset_parameters)
     GPT.gpt2_init = lambda self: None

@@ -23,17 +23,7 @@ from safetensors_io import load_file  # noqa: E402
 def main():
     folder, batch = sys.argv[1], json.loads(sys.argv[2])
     with open(os.path.join(folder, "config.json")) as f:
-        hf = json.load(f)
-    assert hf.get("tie_word_embeddings", True), "the reference ties lm_head to wte"
-    assert hf.get("activation_function", "gelu_new") in ("gelu_new", "gelu_pytorch_tanh")
-    config = GPTConfig(
-        vocab_size=hf["vocab_size"],
-        n_positions=hf["n_positions"],
-        n_embd=hf["n_embd"],
-        n_layer=hf["n_layer"],
-        n_head=hf["n_head"],
-        layer_norm_epsilon=hf["layer_norm_epsilon"],
-    )
+        config = GPTConfig.from_hf(json.load(f))
     tensors, metadata = load_file(os.path.join(folder, "model.safetensors"))
     assert metadata.get("format") == "pt", f"__metadata__.format is {metadata.get('format')!r}, HF needs 'pt'"
     state = {k.removeprefix("transformer."): v for k, v in tensors.items()}

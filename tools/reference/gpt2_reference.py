@@ -52,6 +52,20 @@ class GPTConfig:
             "eos_token_id": self.vocab_size - 1,
         }
 
+    @classmethod
+    def from_hf(cls, hf):
+        """The config of a Hugging Face GPT-2 config.json, refusing what the reference cannot run."""
+        assert hf.get("tie_word_embeddings", True), "the reference ties lm_head to wte"
+        assert hf.get("activation_function", "gelu_new") in ("gelu_new", "gelu_pytorch_tanh")
+        return cls(
+            vocab_size=hf["vocab_size"],
+            n_positions=hf["n_positions"],
+            n_embd=hf["n_embd"],
+            n_layer=hf["n_layer"],
+            n_head=hf["n_head"],
+            layer_norm_epsilon=hf["layer_norm_epsilon"],
+        )
+
 
 def gelu_tanh(x):
     # GPT-2's GELU is the tanh approximation (HF "gelu_new"; Hendrycks & Gimpel 2016, eq. in sec. 2).
