@@ -94,13 +94,6 @@ static float *gemm_buffers(size_t floats) {
 #define GEMM_KC 256
 #define GEMM_NC 3072
 #include "gpt2_gemm_kernel.h"
-#undef GEMM_SUFFIX
-#undef GEMM_WIDTH
-#undef GEMM_NV
-#undef GEMM_MR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
 
 #pragma GCC push_options
 #if defined(__clang__)
@@ -116,13 +109,6 @@ static float *gemm_buffers(size_t floats) {
 #define GEMM_KC 256
 #define GEMM_NC 3072
 #include "gpt2_gemm_kernel.h"
-#undef GEMM_SUFFIX
-#undef GEMM_WIDTH
-#undef GEMM_NV
-#undef GEMM_MR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
 #if defined(__clang__)
 #pragma clang attribute pop
 #endif
@@ -143,13 +129,6 @@ static float *gemm_buffers(size_t floats) {
 #define GEMM_KC 192
 #define GEMM_NC 3072
 #include "gpt2_gemm_kernel.h"
-#undef GEMM_SUFFIX
-#undef GEMM_WIDTH
-#undef GEMM_NV
-#undef GEMM_MR
-#undef GEMM_MC
-#undef GEMM_KC
-#undef GEMM_NC
 #if defined(__clang__)
 #pragma clang attribute pop
 #endif

@@ -203,3 +203,11 @@ static int GEMM_NAME(gemm)(int ta, int tb, int64_t m, int64_t n, int64_t k, floa
 #undef GEMM_NAME
 #undef GEMM_CAT
 #undef GEMM_CAT2
+/* The parameters too, so the next level defines its own. */
+#undef GEMM_SUFFIX
+#undef GEMM_WIDTH
+#undef GEMM_NV
+#undef GEMM_MR
+#undef GEMM_MC
+#undef GEMM_KC
+#undef GEMM_NC
